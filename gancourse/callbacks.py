@@ -1,0 +1,252 @@
+"""Keras callbacks for GAN training: sample grids, GIF timeline, checkpoint/resume,
+history, NaN guard and a progress bar. :func:`gancourse.training.train` wires them up."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import quiet_tensorflow
+
+tf = quiet_tensorflow()
+import keras  # noqa: E402
+
+from . import viz  # noqa: E402
+from .errors import ModelError, TrainingError  # noqa: E402
+from .training import generate_images, sample_latent  # noqa: E402
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every ``every`` epochs, generate a grid from the *same* fixed noise (so the pictures
+    show the generator changing, not the noise) and save it as ``out_dir/epoch_NNNN.png``.
+    At the end, all saved grids become ``timeline.gif`` next to ``out_dir``.
+
+    For a conditional GAN each row is one class and each column one noise vector.
+    ``grids`` maps epoch -> uint8 picture for this session's grids.
+    """
+
+    def __init__(self, out_dir=None, every=1, n=64, ncols=8, seed=1234, show=False, gif=True):
+        super().__init__()
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.every, self.n, self.ncols, self.seed, self.show, self.gif = every, n, ncols, seed, show, gif
+        self.grids = {}
+
+    def on_train_begin(self, logs=None):
+        gan = self.model
+        if getattr(gan, "conditional", False):
+            k = gan.num_classes
+            self.ncols = max(1, self.n // k)
+            self.labels = np.repeat(np.arange(k), self.ncols)
+            z = sample_latent(self.ncols, gan.latent_dim, gan.noise, self.seed)
+            self.z = np.tile(z, (k, 1))
+        else:
+            self.labels = None
+            self.z = sample_latent(self.n, gan.latent_dim, gan.noise, self.seed)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
+            return
+        picture = self.render()
+        self.grids[epoch + 1] = picture
+        if self.out_dir is not None:
+            viz.save_png(picture, self.out_dir / f"epoch_{epoch + 1:04d}.png")
+        if self.show:
+            from IPython.display import Image, display
+
+            display(Image(viz.png_bytes(viz.upscale(picture, 2))))
+            print(f"epoch {epoch + 1}")
+
+    def render(self):
+        images = generate_images(self.model.sampling_generator(), self.z, self.labels)
+        return viz.image_grid(images, self.ncols)
+
+    def on_train_end(self, logs=None):
+        if self.out_dir is not None and self.gif:
+            frames = sorted(self.out_dir.glob("epoch_*.png"))
+            if frames:
+                viz.make_gif(frames, self.out_dir.parent / "timeline.gif")
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Save and restore everything needed to continue training: both networks, both
+    optimizers' state (moments, iteration counts), the EMA generator, the noise RNG state and
+    the epoch, with ``tf.train.Checkpoint`` + ``tf.train.CheckpointManager``.
+
+    Why this can't leave a broken checkpoint: TensorFlow writes the new checkpoint's files
+    first and only then atomically rewrites the small ``checkpoint`` index that names the
+    latest one. A run killed mid-write leaves the index pointing at the previous complete
+    checkpoint. Epochs whose losses are not finite are never saved.
+    """
+
+    def __init__(self, directory, every=1, max_to_keep=3):
+        super().__init__()
+        self.directory = Path(directory)
+        self.every = every
+        self.max_to_keep = max_to_keep
+        self.manager = None
+
+    def restore(self, gan) -> int:
+        """Restore the latest checkpoint into ``gan`` (if any); return the epoch to resume at."""
+        self._attach(gan)
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0
+        try:
+            self.ckpt.restore(latest).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise ModelError(
+                f"The checkpoint {latest} does not match this model ({type(e).__name__}: "
+                f"{str(e).splitlines()[0][:300]}). It was probably written by a different "
+                f"architecture or model type: use another run directory, or delete "
+                f"{self.directory} to start over.") from None
+        epoch = int(self.epoch.numpy())
+        print(f"Resuming from {latest} (epoch {epoch} done).")
+        return epoch
+
+    def on_train_begin(self, logs=None):
+        self._attach(self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if done % self.every and done != self.params.get("epochs"):
+            return
+        if not _finite(logs):
+            print(f"Not saving epoch {done}: its losses are not finite.")
+            return
+        self.save(done)
+
+    def save(self, epoch):
+        self.epoch.assign(epoch)
+        return self.manager.save(checkpoint_number=epoch)
+
+    def _attach(self, gan):
+        if self.manager is not None and getattr(self, "_gan", None) is gan:
+            return
+        self._gan = gan
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        parts = dict(generator=gan.generator, discriminator=gan.discriminator,
+                     g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
+                     seed_state=gan.seed_generator.state.value, epoch=self.epoch)
+        if gan.ema_generator is not None:
+            parts["ema_generator"] = gan.ema_generator
+        self.ckpt = tf.train.Checkpoint(**parts)
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(self.directory), max_to_keep=self.max_to_keep,
+                                                  checkpoint_name="ckpt")
+
+
+class HistoryLogger(keras.callbacks.Callback):
+    """Append each epoch's metrics to ``history.csv`` and ``history.json`` and redraw
+    ``losses.png``. (Keras' CSVLogger can append but cannot drop the rows of epochs that a
+    resumed run trains again, so we keep our own small writer.)"""
+
+    def __init__(self, run_dir):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self._t0 = None
+
+    def on_train_begin(self, logs=None):
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.rows = load_history(self.run_dir)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rows = [r for r in self.rows if r["epoch"] <= epoch]  # a resumed epoch replaces its old row
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()},
+               "seconds": round(time.perf_counter() - self._t0, 2)}
+        self.rows.append(row)
+        self._write()
+
+    def _write(self):
+        keys = list(dict.fromkeys(k for r in self.rows for k in r))
+        tmp = self.run_dir / "history.csv.partial"
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(self.rows)
+        tmp.replace(self.run_dir / "history.csv")
+        tmp = self.run_dir / "history.json.partial"
+        tmp.write_text(json.dumps(self.rows, indent=1))
+        tmp.replace(self.run_dir / "history.json")
+        import matplotlib
+        import matplotlib.figure
+
+        fig = matplotlib.figure.Figure(figsize=(6, 3.5))
+        viz.plot_history(self.rows, ax=fig.subplots(), title="losses per epoch")
+        fig.savefig(self.run_dir / "losses.png", dpi=100, bbox_inches="tight")
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stop training as soon as any reported loss is NaN or infinite (like Keras'
+    TerminateOnNaN, which only watches ``loss``), and say what to do. The checkpoint
+    callback refuses to save that epoch, so the last good checkpoint survives."""
+
+    def __init__(self):
+        super().__init__()
+        self.message = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not _finite(logs):
+            bad = ", ".join(k for k, v in logs.items() if not math.isfinite(float(v)))
+            self.message = (
+                f"Training stopped at epoch {self._epoch + 1}, batch {batch + 1}: {bad} became "
+                f"NaN or infinite. The last good checkpoint (if any) is kept. Try a lower "
+                f"learning rate, check that images are scaled to [-1, 1], or use WGAN-GP.")
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_end(self, logs=None):
+        if self.message:
+            raise TrainingError(self.message)
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """A tqdm progress bar over all batches (a widget in Jupyter, text in a terminal) and
+    one summary line per epoch."""
+
+    def __init__(self, print_every=1):
+        super().__init__()
+        self.print_every = print_every
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self._tqdm = tqdm
+        self.bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+        self._epoch = epoch
+        self.bar = self._tqdm(total=self.params.get("steps"), leave=False, unit="batch",
+                              desc=f"epoch {epoch + 1}/{self.params.get('epochs')}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+        if batch % 20 == 0 and logs:
+            self.bar.set_postfix({k: f"{float(v):.3f}" for k, v in logs.items()}, refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.close()
+        if (epoch + 1) % self.print_every == 0 or epoch + 1 == self.params.get("epochs"):
+            metrics = "  ".join(f"{k} {float(v):.3f}" for k, v in (logs or {}).items())
+            print(f"epoch {epoch + 1}/{self.params.get('epochs')}  {metrics}  "
+                  f"({time.perf_counter() - self._t0:.1f} s)", flush=True)
+
+
+def load_history(run_dir) -> list:
+    """The per-epoch rows of a run's ``history.json`` ([] if there is none)."""
+    path = Path(run_dir) / "history.json"
+    if not path.exists():
+        return []
+    return json.loads(path.read_text())
+
+
+def _finite(logs) -> bool:
+    return all(math.isfinite(float(v)) for v in (logs or {}).values())

@@ -1,0 +1,295 @@
+"""Datasets by name, loaded as uint8 arrays, and the tf.data pipelines that feed training.
+
+Where a dataset comes from, in order:
+
+1. ``<name>.npz`` in the folder named by ``GANCOURSE_DATA_DIR``;
+2. ``<name>.npz`` in the repository's ``data/`` folder (``~/.gancourse/data`` outside a checkout);
+3. the ordinary Keras download, written afterwards as ``<name>.npz`` so the next run is offline.
+
+An archive holds four uint8 arrays ``x_train, y_train, x_test, y_test``. Every archive is
+checked on load, and anything wrong gets a :class:`~gancourse.errors.DataError` that says
+what and what to do.
+"""
+from __future__ import annotations
+
+import socket
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .errors import CorruptDataError, DataNotFoundError, UnknownDatasetError
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    image_shape: tuple  # shape of one image as stored (no channel axis for grayscale)
+    class_names: tuple
+    description: str
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def channels(self) -> int:
+        return self.image_shape[2] if len(self.image_shape) == 3 else 1
+
+    @property
+    def model_shape(self) -> tuple:
+        """Shape of one image as the models see it: channels-last, e.g. (28, 28, 1)."""
+        return tuple(self.image_shape[:2]) + (self.channels,)
+
+
+DATASETS = {
+    "mnist": DatasetSpec(
+        "mnist", (28, 28), tuple(str(d) for d in range(10)),
+        "handwritten digits 0-9, 28x28 grayscale"),
+    "fashion_mnist": DatasetSpec(
+        "fashion_mnist", (28, 28),
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "Zalando clothing, 10 classes, 28x28 grayscale"),
+    "cifar10": DatasetSpec(
+        "cifar10", (32, 32, 3),
+        ("airplane", "automobile", "bird", "cat", "deer",
+         "dog", "frog", "horse", "ship", "truck"),
+        "small natural images, 10 classes, 32x32 RGB"),
+}
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset: uint8 images and integer labels, plus where they came from."""
+    spec: DatasetSpec
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    path: Path
+
+    @property
+    def class_names(self):
+        return self.spec.class_names
+
+    def split(self, name: str):
+        """(x, y) of ``"train"`` or ``"test"``."""
+        if name not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', not {name!r}")
+        return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The registry entry for ``name``; an unknown name lists the known ones."""
+    key = str(name).strip().lower().replace("-", "_")
+    if key not in DATASETS:
+        raise UnknownDatasetError(
+            f"Unknown dataset {name!r}. Known datasets: {', '.join(DATASETS)}. "
+            "(The 2-D toy distributions live in gancourse.toy.)")
+    return DATASETS[key]
+
+
+def load_dataset(name: str, download: bool = True) -> Dataset:
+    """Load dataset ``name`` as uint8 arrays, from a local ``.npz`` or by downloading it.
+
+    >>> ds = load_dataset("fashion_mnist")
+    >>> ds.x_train.shape, ds.x_train.dtype
+    ((60000, 28, 28), dtype('uint8'))
+    """
+    spec = get_spec(name)
+    path = find_archive(spec.name)
+    if path is None:
+        if not download:
+            raise _not_found(spec, "downloads were turned off (download=False)")
+        path = _download(spec)
+    return _load_archive(str(path), path.stat().st_mtime_ns, spec.name)
+
+
+def find_archive(name: str) -> Path | None:
+    """Path of the first ``<name>.npz`` in the search folders, or None."""
+    for folder in config.data_dirs():
+        candidate = folder / f"{name}.npz"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def dataset_info(name: str) -> dict:
+    """Shapes, class counts and pixel statistics of a dataset (what ``gancourse data info`` prints)."""
+    ds = load_dataset(name)
+    info = {"name": ds.spec.name, "description": ds.spec.description, "path": str(ds.path)}
+    for split in ("train", "test"):
+        x, y = ds.split(split)
+        counts = np.bincount(y, minlength=ds.spec.num_classes)
+        info[split] = {
+            "images": x.shape, "labels": y.shape,
+            "class_counts": dict(zip(ds.class_names, counts.tolist())),
+            "pixel_mean": float(x.mean() / 255.0), "pixel_std": float(x.std() / 255.0),
+        }
+    return info
+
+
+def to_model_range(x) -> np.ndarray:
+    """uint8 images -> float32 in [-1, 1] with a channel axis (what the generators output)."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    return x.astype("float32") / 127.5 - 1.0
+
+
+def to_uint8(x) -> np.ndarray:
+    """Images in [-1, 1] (any float array or tensor) -> uint8 in [0, 255]."""
+    x = np.asarray(x, dtype="float32")
+    return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype("uint8")
+
+
+def make_pipeline(x, y=None, batch_size: int = 64, shuffle: bool = True, subset: int | None = None,
+                  seed: int = 0, cache: bool = True, drop_remainder: bool = True):
+    """A ``tf.data.Dataset`` of training batches from uint8 images (and optional labels).
+
+    Images are scaled to [-1, 1] float32 and given a channel axis; the result is cached in
+    memory after the first epoch, shuffled every epoch, batched and prefetched. ``subset``
+    keeps the first ``subset`` examples (used by fast mode). Batches are ``x`` or ``(x, y)``.
+    """
+    import tensorflow as tf
+
+    x = np.asarray(x)
+    if x.dtype != np.uint8 or x.ndim not in (3, 4):
+        raise CorruptDataError(
+            f"make_pipeline expects uint8 images of shape (N, H, W) or (N, H, W, C), "
+            f"got {x.dtype} {x.shape}. Pass the arrays from load_dataset().")
+    if y is not None and len(y) != len(x):
+        raise CorruptDataError(f"{len(x)} images but {len(y)} labels: they must match.")
+    if subset is not None:
+        x = x[:subset]
+        y = None if y is None else y[:subset]
+    if batch_size > len(x) and drop_remainder:
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(x)} images; "
+                         "lower the batch size or use more data.")
+
+    def scale(img):
+        img = tf.cast(img, tf.float32) / 127.5 - 1.0
+        return img[..., None] if x.ndim == 3 else img
+
+    if y is None:
+        ds = tf.data.Dataset.from_tensor_slices(x).map(scale, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((x, np.asarray(y, dtype="int32")))
+        ds = ds.map(lambda a, b: (scale(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(min(len(x), 60000), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def image_pipeline(name: str, split: str = "train", batch_size: int = 64, labels: bool = False,
+                   subset: int | None = None, shuffle: bool = True, seed: int = 0):
+    """Shortcut: ``make_pipeline`` over a named dataset's split."""
+    x, y = load_dataset(name).split(split)
+    return make_pipeline(x, y if labels else None, batch_size=batch_size, shuffle=shuffle,
+                         subset=subset, seed=seed)
+
+
+def save_archive(path, x_train, y_train, x_test, y_test) -> Path:
+    """Write a dataset archive in the course's layout, atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(tmp, x_train=np.asarray(x_train, np.uint8), y_train=np.asarray(y_train, np.uint8),
+                        x_test=np.asarray(x_test, np.uint8), y_test=np.asarray(y_test, np.uint8))
+    tmp.replace(path)
+    return path
+
+
+# --------------------------------------------------------------------------- helpers
+
+@lru_cache(maxsize=4)
+def _load_archive(path: str, mtime_ns: int, name: str) -> Dataset:
+    """Read and validate one archive (cached per path and modification time)."""
+    spec = DATASETS[name]
+    fix = (f"Delete or replace {path}: put a valid {name}.npz there (arrays x_train, y_train, "
+           f"x_test, y_test, all uint8), or remove it to download a fresh copy.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [k for k in KEYS if k not in archive.files]
+            if missing:
+                raise CorruptDataError(
+                    f"{path} is missing the array(s) {', '.join(missing)} "
+                    f"(it holds {', '.join(archive.files) or 'nothing'}). {fix}")
+            arrays = {k: archive[k] for k in KEYS}
+    except CorruptDataError:
+        raise
+    except ValueError as e:
+        if "pickle" in str(e).lower():
+            raise CorruptDataError(
+                f"{path} holds pickled Python objects, which the course refuses to load "
+                f"because unpickling can run arbitrary code. {fix}") from None
+        raise CorruptDataError(f"{path} could not be read as a .npz archive ({e}). {fix}") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise CorruptDataError(
+            f"{path} is not a valid .npz archive (it may be truncated or not an archive at all: "
+            f"{type(e).__name__}: {e}). {fix}") from None
+
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.dtype != np.uint8 or y.dtype.kind not in "ui":
+            raise CorruptDataError(
+                f"{path}: x_{split} must be uint8 and y_{split} integer, found "
+                f"{x.dtype} and {y.dtype}. {fix}")
+        if y.ndim == 2 and y.shape[1] == 1:  # Keras' CIFAR-10 labels come as (N, 1)
+            y = y[:, 0]
+        if x.ndim != len(spec.image_shape) + 1 or x.shape[1:] != spec.image_shape or y.ndim != 1:
+            raise CorruptDataError(
+                f"{path}: x_{split} has shape {x.shape} and y_{split} {y.shape}; {name} needs "
+                f"(N, {', '.join(map(str, spec.image_shape))}) images and (N,) labels. {fix}")
+        if len(x) != len(y) or len(x) == 0:
+            raise CorruptDataError(
+                f"{path}: {len(x)} {split} images but {len(y)} labels; they must match "
+                f"and not be empty. {fix}")
+        if y.min() < 0 or y.max() >= spec.num_classes:
+            raise CorruptDataError(
+                f"{path}: y_{split} holds labels from {y.min()} to {y.max()}, but {name} has "
+                f"classes 0..{spec.num_classes - 1}. {fix}")
+        arrays[f"x_{split}"] = x
+        arrays[f"y_{split}"] = y.astype(np.uint8)
+    for a in arrays.values():
+        a.setflags(write=False)  # shared between callers through the cache
+    return Dataset(spec=spec, path=Path(path), **arrays)
+
+
+def _not_found(spec: DatasetSpec, reason: str) -> DataNotFoundError:
+    looked = "\n".join(f"  - {d / (spec.name + '.npz')}" for d in config.data_dirs())
+    return DataNotFoundError(
+        f"Dataset {spec.name!r} is not available: no local copy, and {reason}.\n"
+        f"Looked for:\n{looked}\n"
+        f"To fix: connect to the internet once (it is then cached), or copy {spec.name}.npz "
+        f"(arrays x_train, y_train, x_test, y_test, uint8) into one of those folders, or set "
+        f"GANCOURSE_DATA_DIR to the folder that holds it.")
+
+
+def _download(spec: DatasetSpec) -> Path:
+    """Download with Keras, then cache as ``<name>.npz`` in the first search folder."""
+    import keras
+
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(20)  # fail fast when offline instead of hanging
+    try:
+        loader = getattr(keras.datasets, spec.name)
+        (x_train, y_train), (x_test, y_test) = loader.load_data()
+    except Exception as e:  # network down, proxy refused, partial file ... all end here
+        raise _not_found(spec, f"the download failed ({type(e).__name__}: {e})") from None
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+    target = config.cache_dir() / f"{spec.name}.npz"
+    try:
+        return save_archive(target, x_train, np.ravel(y_train), x_test, np.ravel(y_test))
+    except OSError as e:
+        raise DataNotFoundError(f"Downloaded {spec.name} but could not cache it at {target} "
+                                f"({e}). Set GANCOURSE_DATA_DIR to a writable folder.") from None

@@ -1,0 +1,87 @@
+"""GAN losses, all computed from discriminator *logits* (numerically stable).
+
+- minimax (saturating):      G minimises  E[log(1 - D(G(z)))]        (Goodfellow et al. 2014)
+- non-saturating:             G minimises -E[log D(G(z))]              (same paper, the fix)
+- Wasserstein:                critic maximises E[f(x)] - E[f(G(z))]    (Arjovsky et al. 2017)
+- gradient penalty:           lambda * E[(||grad f(x_hat)|| - 1)^2]   (Gulrajani et al. 2017)
+
+Label tricks for the discriminator: one-sided label smoothing (real targets 1 - s) and
+noisy labels (a fraction of targets flipped).
+"""
+from __future__ import annotations
+
+from .config import quiet_tensorflow
+
+tf = quiet_tensorflow()
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+GENERATOR_LOSSES = ("non-saturating", "minimax")
+
+
+def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0, label_noise=0.0, seed=None):
+    """Binary cross-entropy of D on real (target 1) and fake (target 0) logits.
+
+    ``label_smoothing`` s: real targets become 1 - s (one-sided: fakes stay 0).
+    ``label_noise`` p: each target is flipped to the other class with probability p.
+    """
+    real_t = ops.ones_like(real_logits) * (1.0 - label_smoothing)
+    fake_t = ops.zeros_like(fake_logits)
+    if label_noise:
+        real_t = _flip(real_t, 1.0 - real_t, label_noise, seed)
+        fake_t = _flip(fake_t, ops.ones_like(fake_t), label_noise, seed)
+    return _bce(real_t, real_logits) + _bce(fake_t, fake_logits)
+
+
+def generator_loss(fake_logits, kind="non-saturating"):
+    """Generator loss from D's logits on generated images.
+
+    ``"minimax"``: mean log(1 - D(G(z))) = mean(-softplus(logit)); its gradient vanishes
+    when D confidently rejects the fakes (early training). ``"non-saturating"``:
+    -mean log D(G(z)) = mean(softplus(-logit)); strong gradient exactly then.
+    """
+    fake_logits = ops.cast(fake_logits, "float32")
+    if kind == "non-saturating":
+        return ops.mean(ops.softplus(-fake_logits))
+    if kind == "minimax":
+        return ops.mean(-ops.softplus(fake_logits))
+    raise ValueError(f"generator loss must be one of {GENERATOR_LOSSES}, not {kind!r}")
+
+
+def critic_loss(real_scores, fake_scores):
+    """Wasserstein critic loss E[f(G(z))] - E[f(x)] (minimised, so the critic maximises the gap)."""
+    return ops.mean(ops.cast(fake_scores, "float32")) - ops.mean(ops.cast(real_scores, "float32"))
+
+
+def wasserstein_generator_loss(fake_scores):
+    """Wasserstein generator loss -E[f(G(z))]."""
+    return -ops.mean(ops.cast(fake_scores, "float32"))
+
+
+def gradient_penalty(critic, real, fake, labels=None, eps=1e-12, seed=None):
+    """WGAN-GP penalty E[(||grad_x f(x_hat)||_2 - 1)^2] at random interpolates
+    x_hat = a*x + (1-a)*G(z), with a ~ U(0, 1) drawn *per sample*. ``eps`` keeps the
+    square root differentiable when a gradient is exactly zero."""
+    real = ops.cast(real, "float32")
+    fake = ops.cast(fake, "float32")
+    shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
+    alpha = keras.random.uniform(shape, 0.0, 1.0, seed=seed)
+    x_hat = alpha * real + (1.0 - alpha) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic([x_hat, labels] if labels is not None else x_hat, training=True)
+    grads = tape.gradient(scores, x_hat)
+    norms = ops.sqrt(ops.sum(ops.square(grads), axis=list(range(1, len(real.shape)))) + eps)
+    return ops.mean(ops.square(norms - 1.0))
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _bce(targets, logits):
+    logits = ops.cast(logits, "float32")
+    return ops.mean(ops.binary_crossentropy(ops.cast(targets, "float32"), logits, from_logits=True))
+
+
+def _flip(targets, flipped, p, seed):
+    flip = keras.random.uniform(ops.shape(targets), seed=seed) < p
+    return ops.where(flip, flipped, targets)

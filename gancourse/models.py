@@ -1,0 +1,292 @@
+"""Generator, discriminator and critic builders for every notebook.
+
+Every builder takes the image shape ((28, 28, 1) or (32, 32, 3)), the latent size and a
+width, so "weak" and "strong" variants are the same function with other numbers. All layers
+are named, so ``model.summary()`` prints the same table every time (nbval compares them).
+Discriminators and critics return *logits* (no sigmoid): the losses work from logits,
+which is numerically safer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import quiet_tensorflow
+
+quiet_tensorflow()
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+from .errors import ModelError  # noqa: E402
+
+#: The scenarios of the DCGAN study in notebook 03 (published parameter tables).
+SCENARIOS = ("baseline", "weak-d", "weak-g")
+
+
+def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), widths=(256, 512, 1024),
+                  initializer="glorot_uniform", name="mlp_generator"):
+    """Fully connected generator: Dense blocks (LeakyReLU 0.2, BatchNorm momentum 0.8), tanh."""
+    z = keras.Input((latent_dim,), name="z")
+    x = _mlp_generator_body(z, image_shape, widths, initializer)
+    return keras.Model(z, x, name=name)
+
+
+def mlp_discriminator(image_shape=(28, 28, 1), widths=(512, 256), initializer="glorot_uniform",
+                      name="mlp_discriminator"):
+    """Fully connected discriminator 512-256 with LeakyReLU 0.2; one logit out."""
+    img = keras.Input(image_shape, name="image")
+    h = layers.Flatten(name="flatten")(img)
+    return keras.Model(img, _mlp_discriminator_body(h, widths, initializer), name=name)
+
+
+def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=128, extra_layers=0,
+                    kernel_size=4, initializer="glorot_uniform", name="dcgan_generator"):
+    """DCGAN generator: Dense to (s, s, width), then two stride-2 Conv2DTranspose up to the
+    image size (s = 7 for 28x28, 8 for 32x32), ReLU + BatchNorm inside, tanh out.
+
+    ``extra_layers`` inserts that many stride-1 Conv2DTranspose blocks at the middle
+    resolution (the "deeper generator" exercise of notebook 03).
+    """
+    z = keras.Input((latent_dim,), name="z")
+    x = _dcgan_generator_body(z, image_shape, width, extra_layers, kernel_size, initializer)
+    return keras.Model(z, x, name=name)
+
+
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, dropout=0.0, batchnorm=True,
+                        kernel_size=4, initializer="glorot_uniform", name="dcgan_discriminator"):
+    """DCGAN discriminator: two stride-2 Conv2D (width, 2*width) with LeakyReLU 0.2
+    (BatchNorm on the second unless ``batchnorm=False``), optional Dropout, one logit."""
+    img = keras.Input(image_shape, name="image")
+    h = _conv_discriminator_body(img, width, dropout, "batch" if batchnorm else None,
+                                 kernel_size, initializer)
+    return keras.Model(img, h, name=name)
+
+
+def wgan_critic(image_shape=(28, 28, 1), width=64, norm=None, kernel_size=4,
+                initializer="glorot_uniform", name="critic"):
+    """WGAN critic: the DCGAN discriminator body with a linear output and *no BatchNorm*
+    (BatchNorm couples the samples of a batch, which breaks the per-sample gradient penalty).
+    ``norm="layer"`` adds LayerNorm instead, as WGAN-GP suggests."""
+    if norm not in (None, "layer"):
+        raise ModelError(f"critic norm must be None or 'layer', not {norm!r}")
+    img = keras.Input(image_shape, name="image")
+    return keras.Model(img, _conv_discriminator_body(img, width, 0.0, norm, kernel_size, initializer),
+                       name=name)
+
+
+def cgan_mlp_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10,
+                       widths=(256, 512, 1024), initializer="glorot_uniform", name="cgan_mlp_generator"):
+    """Conditional MLP generator: a label embedding (size ``latent_dim``) is *multiplied*
+    into the noise, then the MLP generator body."""
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((1,), dtype="int32", name="label")
+    emb = layers.Flatten(name="label_flat")(layers.Embedding(num_classes, latent_dim, name="label_embedding")(label))
+    h = layers.Multiply(name="z_times_label")([z, emb])
+    return keras.Model([z, label], _mlp_generator_body(h, image_shape, widths, initializer), name=name)
+
+
+def cgan_mlp_discriminator(image_shape=(28, 28, 1), num_classes=10, widths=(512, 256),
+                           initializer="glorot_uniform", name="cgan_mlp_discriminator"):
+    """Conditional MLP discriminator: a label embedding the size of the image is multiplied
+    into the flattened image, then the MLP discriminator body."""
+    img = keras.Input(image_shape, name="image")
+    label = keras.Input((1,), dtype="int32", name="label")
+    size = int(np.prod(image_shape))
+    flat = layers.Flatten(name="flatten")(img)
+    emb = layers.Flatten(name="label_flat")(layers.Embedding(num_classes, size, name="label_embedding")(label))
+    h = layers.Multiply(name="image_times_label")([flat, emb])
+    return keras.Model([img, label], _mlp_discriminator_body(h, widths, initializer), name=name)
+
+
+def cgan_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10, width=128,
+                         label_mode="embedding", embed_dim=50, initializer="glorot_uniform",
+                         name="cgan_dcgan_generator"):
+    """Conditional DCGAN generator: the label (an embedding of ``embed_dim`` or a one-hot
+    vector, ``label_mode``) is *concatenated* to the noise, then the DCGAN generator body."""
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((1,), dtype="int32", name="label")
+    code = _label_code(label, num_classes, label_mode, embed_dim)
+    h = layers.Concatenate(name="z_and_label")([z, code])
+    return keras.Model([z, label], _dcgan_generator_body(h, image_shape, width, 0, 4, initializer), name=name)
+
+
+def cgan_dcgan_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64, dropout=0.0,
+                             label_mode="embedding", embed_dim=50, initializer="glorot_uniform",
+                             name="cgan_dcgan_discriminator"):
+    """Conditional DCGAN discriminator: the label is mapped to one extra image-sized channel
+    and concatenated to the image, then the DCGAN discriminator body."""
+    img = keras.Input(image_shape, name="image")
+    label = keras.Input((1,), dtype="int32", name="label")
+    code = _label_code(label, num_classes, label_mode, embed_dim)
+    h, w = image_shape[:2]
+    plane = layers.Reshape((h, w, 1), name="label_plane")(layers.Dense(h * w, name="label_dense")(code))
+    x = layers.Concatenate(name="image_and_label")([img, plane])
+    return keras.Model([img, label], _conv_discriminator_body(x, width, dropout, "batch", 4, initializer),
+                       name=name)
+
+
+def scenario_models(scenario="baseline", latent_dim=100, image_shape=(28, 28, 1)):
+    """(generator, discriminator) of one scenario of the DCGAN study in notebook 03.
+
+    These keep the study's own architecture (5x5 kernels, no biases in the generator, as in
+    the TensorFlow DCGAN tutorial) so that their parameter tables match the published ones:
+
+    ============  =====================================================  ==================
+    scenario      generator                                              discriminator
+    ============  =====================================================  ==================
+    baseline      Dense(7*7*64)-BN-ReLU, ConvT 64, ConvT 32, ConvT 1     Conv 64, Conv 128
+                  480,928 params (474,464 trainable)                     212,865 params
+    weak-d        same as baseline                                       Conv 16, Conv 32,
+                                                                         AvgPool: 14,817
+    weak-g        Dense(7*7*16)-BN-ReLU, ConvT 8, ConvT 1                same as baseline
+                  84,968 params (83,384 trainable)
+    ============  =====================================================  ==================
+    """
+    if scenario not in SCENARIOS:
+        raise ModelError(f"Unknown scenario {scenario!r}. Known: {', '.join(SCENARIOS)}.")
+    if scenario == "weak-g":
+        g = _tutorial_generator(latent_dim, image_shape, start_channels=16, convs=(8,), name="weak_generator")
+    else:
+        g = _tutorial_generator(latent_dim, image_shape, start_channels=64, convs=(64, 32),
+                                name="baseline_generator")
+    if scenario == "weak-d":
+        d = _tutorial_discriminator(image_shape, (16, 32), pool=True, name="weak_discriminator")
+    else:
+        d = _tutorial_discriminator(image_shape, (64, 128), pool=False, name="baseline_discriminator")
+    return g, d
+
+
+def tutorial_models(latent_dim=100, image_shape=(28, 28, 1)):
+    """The TensorFlow DCGAN tutorial's configuration (G: Dense 7x7x256, ConvT 128, 64, 1 with
+    5x5 kernels, 2.33M parameters; D: Conv 64, Conv 128 with dropout 0.3). Used only as the
+    point of comparison in the benchmarks and notebook 03."""
+    g = _tutorial_generator(latent_dim, image_shape, start_channels=256, convs=(128, 64),
+                            name="tutorial_generator", activation="leaky_relu")
+    d = _tutorial_discriminator(image_shape, (64, 128), pool=False, dropout=0.3, name="tutorial_discriminator")
+    return g, d
+
+
+def count_params(model) -> dict:
+    """``{"total", "trainable", "non_trainable"}`` parameter counts of a model."""
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    non_trainable = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
+
+
+def is_conditional(model) -> bool:
+    """True for a generator or discriminator that takes a label as second input."""
+    return isinstance(model.inputs, (list, tuple)) and len(model.inputs) == 2
+
+
+def latent_dim_of(generator) -> int:
+    """Latent size of a generator (the last dimension of its noise input)."""
+    z = generator.inputs[0] if isinstance(generator.inputs, (list, tuple)) else generator.inputs
+    return int(z.shape[-1])
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _start_size(image_shape):
+    h, w, _ = image_shape
+    if h != w or h % 4:
+        raise ModelError(f"image_shape must be square with a side divisible by 4 "
+                         f"(e.g. (28, 28, 1) or (32, 32, 3)), got {image_shape}")
+    return h // 4
+
+
+def _mlp_generator_body(h, image_shape, widths, initializer):
+    for i, n in enumerate(widths):
+        h = layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}")(h)
+        h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
+        h = layers.BatchNormalization(momentum=0.8, name=f"bn_{i}")(h)
+    h = layers.Dense(int(np.prod(image_shape)), activation="tanh", kernel_initializer=initializer,
+                     name="dense_out")(h)
+    return layers.Reshape(image_shape, name="image")(h)
+
+
+def _mlp_discriminator_body(h, widths, initializer):
+    for i, n in enumerate(widths):
+        h = layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}")(h)
+        h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
+    return layers.Dense(1, kernel_initializer=initializer, name="logit")(h)
+
+
+def _dcgan_generator_body(h, image_shape, width, extra_layers, kernel_size, initializer):
+    s = _start_size(image_shape)
+    h = layers.Dense(s * s * width, use_bias=False, kernel_initializer=initializer, name="project")(h)
+    h = layers.BatchNormalization(name="project_bn")(h)
+    h = layers.ReLU(name="project_relu")(h)
+    h = layers.Reshape((s, s, width), name="reshape")(h)
+    h = layers.Conv2DTranspose(width // 2, kernel_size, strides=2, padding="same", use_bias=False,
+                               kernel_initializer=initializer, name="up_1")(h)
+    h = layers.BatchNormalization(name="up_1_bn")(h)
+    h = layers.ReLU(name="up_1_relu")(h)
+    for i in range(extra_layers):
+        h = layers.Conv2DTranspose(width // 2, 3, strides=1, padding="same", use_bias=False,
+                                   kernel_initializer=initializer, name=f"extra_{i}")(h)
+        h = layers.BatchNormalization(name=f"extra_{i}_bn")(h)
+        h = layers.ReLU(name=f"extra_{i}_relu")(h)
+    return layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
+                                  activation="tanh", kernel_initializer=initializer, name="up_2")(h)
+
+
+def _conv_discriminator_body(h, width, dropout, norm, kernel_size, initializer):
+    h = layers.Conv2D(width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
+                      name="conv_1")(h)
+    h = layers.LeakyReLU(negative_slope=0.2, name="conv_1_lrelu")(h)
+    h = layers.Conv2D(2 * width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
+                      name="conv_2")(h)
+    if norm == "batch":
+        h = layers.BatchNormalization(name="conv_2_bn")(h)
+    elif norm == "layer":
+        h = layers.LayerNormalization(name="conv_2_ln")(h)
+    h = layers.LeakyReLU(negative_slope=0.2, name="conv_2_lrelu")(h)
+    h = layers.Flatten(name="flatten")(h)
+    if dropout:
+        h = layers.Dropout(dropout, name="dropout")(h)
+    return layers.Dense(1, kernel_initializer=initializer, name="logit")(h)
+
+
+def _label_code(label, num_classes, label_mode, embed_dim):
+    if label_mode == "embedding":
+        return layers.Flatten(name="label_flat")(layers.Embedding(num_classes, embed_dim, name="label_embedding")(label))
+    if label_mode == "onehot":
+        return layers.Flatten(name="label_flat")(
+            layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_onehot")(label))
+    raise ModelError(f"label_mode must be 'embedding' or 'onehot', not {label_mode!r}")
+
+
+def _tutorial_generator(latent_dim, image_shape, start_channels, convs, name, activation="relu"):
+    """TF-tutorial-style generator: bias-free layers, 5x5 kernels; the first ConvT keeps
+    7x7 when there are two, and the rest upsample by 2 up to the image size."""
+    s = _start_size(image_shape)
+    act = (lambda n: layers.LeakyReLU(negative_slope=0.3, name=n)) if activation == "leaky_relu" \
+        else (lambda n: layers.ReLU(name=n))
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.Dense(s * s * start_channels, use_bias=False, name="project")(z)
+    h = layers.BatchNormalization(name="project_bn")(h)
+    h = act("project_act")(h)
+    h = layers.Reshape((s, s, start_channels), name="reshape")(h)
+    strides = [1] * (len(convs) - 1) + [2]
+    for i, (c, st) in enumerate(zip(convs, strides), start=1):
+        h = layers.Conv2DTranspose(c, 5, strides=st, padding="same", use_bias=False, name=f"convT_{i}")(h)
+        h = layers.BatchNormalization(name=f"convT_{i}_bn")(h)
+        h = act(f"convT_{i}_act")(h)
+    out = layers.Conv2DTranspose(image_shape[-1], 5, strides=2, padding="same", use_bias=False,
+                                 activation="tanh", name="convT_out")(h)
+    return keras.Model(z, out, name=name)
+
+
+def _tutorial_discriminator(image_shape, filters, pool, name, dropout=0.3):
+    """TF-tutorial-style discriminator: 5x5 convolutions, LeakyReLU, dropout, one logit.
+    With ``pool`` the second convolution keeps its resolution and average pooling halves it."""
+    img = keras.Input(image_shape, name="image")
+    h = img
+    for i, f in enumerate(filters, start=1):
+        stride = 1 if (pool and i == len(filters)) else 2
+        h = layers.Conv2D(f, 5, strides=stride, padding="same", name=f"conv_{i}")(h)
+        h = layers.LeakyReLU(negative_slope=0.2, name=f"conv_{i}_lrelu")(h)
+        h = layers.Dropout(dropout, name=f"conv_{i}_dropout")(h)
+    if pool:
+        h = layers.AveragePooling2D(2, name="avg_pool")(h)
+    h = layers.Flatten(name="flatten")(h)
+    return keras.Model(img, layers.Dense(1, name="logit")(h), name=name)
