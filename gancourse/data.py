@@ -216,6 +216,10 @@ def _load_archive(path: str, mtime_ns: int, name: str) -> Dataset:
     spec = DATASETS[name]
     fix = (f"Delete or replace {path}: put a valid {name}.npz there (arrays x_train, y_train, "
            f"x_test, y_test, all uint8), or remove it to download a fresh copy.")
+    if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+        raise CorruptDataError(
+            f"{path} is not a valid .npz archive (not a zip file: it may be truncated, an "
+            f"HTML error page, or another format). {fix}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in KEYS if k not in archive.files]

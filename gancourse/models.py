@@ -124,6 +124,26 @@ def cgan_dcgan_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64, 
                        name=name)
 
 
+def toy_generator(latent_dim=2, hidden=128, depth=3, name="toy_generator"):
+    """MLP generator for the 2-D toy mixtures: ReLU hidden layers, *linear* output (the
+    mixtures live outside [-1, 1], so no tanh)."""
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for i in range(depth):
+        h = layers.Dense(hidden, activation="relu", name=f"dense_{i}")(h)
+    return keras.Model(z, layers.Dense(2, name="point")(h), name=name)
+
+
+def toy_discriminator(hidden=128, depth=3, name="toy_discriminator"):
+    """MLP discriminator (or critic) for 2-D points: LeakyReLU 0.2 hidden layers, one logit."""
+    x = keras.Input((2,), name="point")
+    h = x
+    for i in range(depth):
+        h = layers.Dense(hidden, name=f"dense_{i}")(h)
+        h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
+    return keras.Model(x, layers.Dense(1, name="logit")(h), name=name)
+
+
 def scenario_models(scenario="baseline", latent_dim=100, image_shape=(28, 28, 1)):
     """(generator, discriminator) of one scenario of the DCGAN study in notebook 03.
 

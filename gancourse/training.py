@@ -314,3 +314,93 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
     history = gan.fit(dataset, epochs=epochs, initial_epoch=start, callbacks=cbs,
                       verbose=0 if progress else 2, shuffle=False, steps_per_epoch=steps_per_epoch)
     return history
+
+
+#: Model kinds the CLI and :func:`build_gan` know.
+KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan")
+
+
+def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=None,
+              latent_dim=100, ema=None, seed=None):
+    """A compiled GAN of one of the course's kinds, with the course's default models and
+    hyperparameters (the ones the notebooks teach):
+
+    - ``gan``: MLP G 256-512-1024 / D 512-256, Adam 2e-4, beta_1 0.5
+    - ``dcgan``: 4x4-kernel DCGAN, Adam 2e-4, beta_1 0.5 (``scenario`` picks a study model)
+    - ``wgan``: DCGAN G + critic, weight clipping 0.01, n_critic 5, RMSprop 5e-5
+    - ``wgan-gp``: DCGAN G + critic, gradient penalty 10, n_critic 5, Adam 1e-4 (0, 0.9)
+    - ``cgan``: conditional DCGAN (label embedding concatenated), Adam 2e-4, beta_1 0.5
+    """
+    from . import models
+
+    image_shape = tuple(image_shape)
+    if kind not in KINDS:
+        raise ModelError(f"Unknown model kind {kind!r}. Known: {', '.join(KINDS)}.")
+    if scenario and kind != "dcgan":
+        raise ModelError("--scenario applies to the dcgan model only")
+    width = 256 if image_shape[-1] == 3 else 128  # colour images get a wider generator
+    if kind == "gan":
+        gan = GAN(models.mlp_generator(latent_dim, image_shape), models.mlp_discriminator(image_shape),
+                  ema=ema, seed=seed)
+    elif kind == "dcgan":
+        if scenario:
+            g, d = models.scenario_models(scenario, latent_dim, image_shape)
+        else:
+            g = models.dcgan_generator(latent_dim, image_shape, width=width)
+            d = models.dcgan_discriminator(image_shape, width=width // 2)
+        gan = GAN(g, d, ema=ema, seed=seed)
+    elif kind == "cgan":
+        gan = ConditionalGAN(models.cgan_dcgan_generator(latent_dim, image_shape, num_classes, width=width),
+                             models.cgan_dcgan_discriminator(image_shape, num_classes, width=width // 2),
+                             num_classes=num_classes, ema=ema, seed=seed)
+    else:
+        gp = kind == "wgan-gp"
+        gan = WGAN(models.dcgan_generator(latent_dim, image_shape, width=width),
+                   models.wgan_critic(image_shape, width=width // 2, norm="layer" if gp else None),
+                   ema=ema, seed=seed)
+        gan.compile(gp_weight=10.0 if gp else None)
+        return gan
+    gan.compile()
+    return gan
+
+
+def save_run_config(run_dir, config: dict):
+    """Write ``config.json`` of a run, or check that it matches the one already there
+    (so re-running a command resumes the same model and never mixes two)."""
+    import json
+
+    run_dir = Path(run_dir)
+    path = run_dir / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        keys = ("model", "dataset", "scenario", "latent_dim")
+        diff = {k: (old.get(k), config.get(k)) for k in keys if old.get(k) != config.get(k)}
+        if diff:
+            changes = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
+            raise ModelError(f"{run_dir} holds a different run ({changes}). Use another --out "
+                             f"folder, or delete {run_dir} to start over.")
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=1))
+
+
+def load_run(run_dir):
+    """Rebuild the GAN of a run folder from its ``config.json`` and restore its latest
+    checkpoint. Returns ``(gan, config)``."""
+    import json
+
+    from .callbacks import Checkpoint
+
+    run_dir = Path(run_dir)
+    path = run_dir / "config.json"
+    if not path.exists():
+        raise ModelError(f"{run_dir} is not a training run (no config.json). Train one with "
+                         f"`gancourse train ... --out {run_dir}`.")
+    config = json.loads(path.read_text())
+    gan = build_gan(config["model"], config["image_shape"], config.get("num_classes", 10),
+                    config.get("scenario"), config.get("latent_dim", 100), config.get("ema"))
+    epoch = Checkpoint(run_dir / "checkpoints").restore(gan)
+    if epoch == 0:
+        raise ModelError(f"{run_dir} has no checkpoint yet: train at least one epoch first.")
+    config["epochs_done"] = epoch
+    return gan, config

@@ -1,0 +1,58 @@
+"""Test setup (for `pytest --nbval` from the repository root): every test and every notebook run by nbval sees a small *synthetic* copy of
+the datasets in the real file layout (``<name>.npz`` with uint8 ``x_train, y_train, x_test,
+y_test``), found through ``GANCOURSE_DATA_DIR``, and fast mode is on. So the real loading
+code is exercised and nothing touches the network.
+
+The environment is set at import time, before pytest starts any notebook kernel (nbval's
+kernels inherit the pytest process's environment).
+"""
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+_FAKE_DIR = Path(tempfile.mkdtemp(prefix="gancourse-testdata-"))
+_RUNS_DIR = Path(tempfile.mkdtemp(prefix="gancourse-runs-"))
+os.environ["GANCOURSE_DATA_DIR"] = str(_FAKE_DIR)
+os.environ["GANCOURSE_RUNS_DIR"] = str(_RUNS_DIR)
+os.environ["GANCOURSE_FAST"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+SIZES = {"mnist": (2000, 500), "fashion_mnist": (2000, 500), "cifar10": (1000, 200)}
+
+
+def synthetic_images(n, shape, seed):
+    """Class-structured images: class k is a bright bar at a class-dependent position and
+    angle on a dark noisy background, so a classifier (or a GAN) has something to learn."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, size=n).astype(np.uint8)
+    h, w = shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    x = rng.integers(0, 40, size=(n, h, w)).astype(np.float32)
+    for k in range(10):
+        angle = np.pi * k / 10
+        dist = np.abs((xx - w / 2) * np.sin(angle) - (yy - h / 2) * np.cos(angle))
+        mask = (dist < 2.5) & (np.hypot(xx - w / 2, yy - h / 2) < (6 + k))
+        x[y == k] += 200 * mask
+    x = np.clip(x, 0, 255).astype(np.uint8)
+    if len(shape) == 3:
+        tint = np.array([1.0, 0.8, 0.6], np.float32)
+        x = (x[..., None] * tint).astype(np.uint8)
+    return x, y
+
+
+def write_fake_datasets(folder):
+    """Write all three synthetic archives into ``folder`` (the real layout)."""
+    from gancourse.data import DATASETS, save_archive
+
+    for i, (name, (n_train, n_test)) in enumerate(SIZES.items()):
+        shape = DATASETS[name].image_shape
+        x_train, y_train = synthetic_images(n_train, shape, seed=10 + i)
+        x_test, y_test = synthetic_images(n_test, shape, seed=20 + i)
+        save_archive(Path(folder) / f"{name}.npz", x_train, y_train, x_test, y_test)
+
+
+def pytest_configure(config):
+    write_fake_datasets(_FAKE_DIR)
