@@ -308,6 +308,8 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
     if progress:
         cbs.append(cb.ProgressBar())
     cbs += list(extra_callbacks)
+    if 0 < start < epochs:
+        print(f"Resuming training at epoch {start + 1}.")
     if start >= epochs:
         print(f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
               f"Raise epochs to train further.")

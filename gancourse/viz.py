@@ -101,6 +101,9 @@ def plot_history(history, keys=None, ax=None, title=None, label_prefix=""):
     for k in keys:
         if k in hist:
             ax.plot(epochs, hist[k], marker="o" if len(epochs) < 30 else None, label=f"{label_prefix}{k}")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("value")
     ax.grid(alpha=0.3)

@@ -51,7 +51,7 @@ def test_train_resume_and_sample(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--epochs", "2"]) == 0  # the same command again resumes
     out = capsys.readouterr().out
-    assert "Resuming from" in out and "epoch 1 done" in out
+    assert "epoch 1 done" in out and "Resuming training at epoch 2" in out
     assert [r["epoch"] for r in json.loads((run / "history.json").read_text())] == [1, 2]
 
     grid = tmp_path / "grid.png"
