@@ -104,7 +104,7 @@ class Checkpoint(keras.callbacks.Callback):
                 f"architecture or model type: use another run directory, or delete "
                 f"{self.directory} to start over.") from None
         epoch = int(self.epoch.numpy())
-        print(f"Restored {latest} (epoch {epoch} done).")
+        print(f"Restored checkpoint {Path(latest).name} (epoch {epoch} done).")
         return epoch
 
     def on_train_begin(self, logs=None):

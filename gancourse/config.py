@@ -16,6 +16,11 @@ import sys
 import warnings
 from pathlib import Path
 
+#: The course's public repository: Colab badges and the Colab install cell are built from it
+#: (``tests/test_notebooks.py`` checks that every notebook agrees with it).
+REPO_URL = "https://github.com/gancourse/gancourse"
+REPO_BRANCH = "main"
+
 #: Root of a source checkout (the folder holding ``pyproject.toml``), or None when the
 #: package was installed from a wheel (e.g. ``pip install git+...`` on Colab).
 REPO_ROOT: Path | None = (
@@ -111,3 +116,37 @@ def quiet_tensorflow():
     warnings.filterwarnings("ignore", module="keras.src.*", category=UserWarning,
                             message=".*(input_shape|input_dim|build).*")
     return tf
+
+
+def colab_url(notebook_name: str) -> str:
+    """The "Open in Colab" link of a notebook in ``notebooks/``."""
+    path = REPO_URL.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{path}/blob/{REPO_BRANCH}/notebooks/{notebook_name}"
+
+
+def setup_notebook(seed: int = 42) -> bool:
+    """First call of every notebook: quiet TensorFlow, seed everything, set matplotlib up,
+    and print versions, the device and the mode. Returns ``is_fast()``."""
+    import platform
+
+    tf = quiet_tensorflow()
+    import keras
+    import matplotlib
+
+    from . import __version__
+
+    seed_everything(seed)
+    matplotlib.rcParams.update({"figure.dpi": 90, "axes.grid": False})
+    gpus = tf.config.list_physical_devices("GPU")
+    print(f"Versions: gancourse {__version__}, TensorFlow {tf.__version__}, "
+          f"Keras {keras.__version__}, Python {platform.python_version()}")
+    if gpus:
+        print(f"Device: {len(gpus)} GPU(s) found - training is several times faster than the CPU "
+              f"times quoted in this notebook.")
+    else:
+        print("Device: no GPU - training runs on the CPU; the run times quoted are CPU times "
+              "(on Colab: Runtime > Change runtime type > GPU).")
+    fast = is_fast()
+    print("Mode: fast (GANCOURSE_FAST=1: tiny training runs, for testing)" if fast
+          else "Mode: teaching (full training runs)")
+    return fast

@@ -197,12 +197,12 @@ def image_pipeline(name: str, split: str = "train", batch_size: int = 64, labels
                          subset=subset, seed=seed)
 
 
-def save_archive(path, x_train, y_train, x_test, y_test) -> Path:
+def save_archive(path, x_train, y_train, x_test, y_test, compress=True) -> Path:
     """Write a dataset archive in the course's layout, atomically (temp file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial.npz")
-    np.savez_compressed(tmp, x_train=np.asarray(x_train, np.uint8), y_train=np.asarray(y_train, np.uint8),
+    (np.savez_compressed if compress else np.savez)(tmp, x_train=np.asarray(x_train, np.uint8), y_train=np.asarray(y_train, np.uint8),
                         x_test=np.asarray(x_test, np.uint8), y_test=np.asarray(y_test, np.uint8))
     tmp.replace(path)
     return path

@@ -93,3 +93,17 @@ def toy_pipeline(mixture: Mixture, n: int = 20000, batch_size: int = 256, seed: 
     points = mixture.sample(n, seed=seed)
     ds = tf.data.Dataset.from_tensor_slices(points).cache()
     return ds.shuffle(n, seed=seed).batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def train_toy(gan, mixture: Mixture, steps: int = 3000, snapshots: int = 6, batch_size: int = 256,
+              n_eval: int = 2000, seed: int = 0) -> list:
+    """Train ``gan`` on ``mixture`` for ``steps`` batches, stopping ``snapshots`` times to
+    sample ``n_eval`` points. Returns ``[(step, samples, metrics), ...]`` starting at step 0,
+    which is what the mode-collapse pictures of notebooks 01 and 04 are drawn from."""
+    ds = toy_pipeline(mixture, n=batch_size * 100, batch_size=batch_size, seed=seed).repeat()
+    frames = [(0, gan.generate(n_eval, seed=seed + 1), None)]
+    per_chunk = max(1, steps // snapshots)
+    for i in range(snapshots):
+        gan.fit(ds, epochs=i + 1, initial_epoch=i, steps_per_epoch=per_chunk, verbose=0, shuffle=False)
+        frames.append(((i + 1) * per_chunk, gan.generate(n_eval, seed=seed + 1), None))
+    return [(step, pts, mixture.metrics(pts)) for step, pts, _ in frames]

@@ -61,7 +61,10 @@ class GAN(keras.Model):
     # ---------------------------------------------------------------- Keras API
     def compile(self, g_optimizer=None, d_optimizer=None, loss="non-saturating",
                 label_smoothing=0.0, label_noise=0.0, **kwargs):
-        """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016)."""
+        """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
+        XLA is off unless asked for (``jit_compile=True``): on CPUs it trains these small
+        convolutional models slower than plain graph mode (see benchmarks/throughput.py)."""
+        kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
         if loss not in losses.GENERATOR_LOSSES:
             raise ModelError(f"loss must be one of {losses.GENERATOR_LOSSES}, not {loss!r}")
@@ -214,6 +217,7 @@ class WGAN(GAN):
             make = lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)  # noqa: E731
         else:
             make = lambda: keras.optimizers.RMSprop(5e-5)  # noqa: E731
+        kwargs.setdefault("jit_compile", False)
         keras.Model.compile(self, **kwargs)
         self.g_optimizer = g_optimizer or make()
         self.d_optimizer = d_optimizer or make()
@@ -291,7 +295,8 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
     ``losses.png``, and checkpoints in ``checkpoints/``; calling it again with the same
     ``run_dir`` resumes at the next epoch after the last checkpoint. ``show`` also displays
     each grid inline (in a notebook). Returns the ``keras.callbacks.History`` of this call
-    merged with earlier ones (``gancourse.callbacks.load_history``).
+    (earlier epochs of a resumed run are in ``gancourse.callbacks.load_history(run_dir)``).
+    ``progress=False`` trains silently.
     """
     from . import callbacks as cb
 
@@ -314,7 +319,7 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
         print(f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
               f"Raise epochs to train further.")
     history = gan.fit(dataset, epochs=epochs, initial_epoch=start, callbacks=cbs,
-                      verbose=0 if progress else 2, shuffle=False, steps_per_epoch=steps_per_epoch)
+                      verbose=0, shuffle=False, steps_per_epoch=steps_per_epoch)
     return history
 
 

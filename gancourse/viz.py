@@ -151,3 +151,18 @@ def _as_columns(history) -> dict:
         keys = list(history[0]) if history else []
         return {k: [row[k] for row in history] for k in keys}
     return dict(history)
+
+
+def toy_frames(frames, mixture, title=None, lim=3.0):
+    """One row of scatter plots, one per ``(step, samples, metrics)`` frame from
+    :func:`gancourse.toy.train_toy`; each titled with the step, modes covered and quality."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(frames), figsize=(2.2 * len(frames), 2.5))
+    for ax, (step, pts, m) in zip(np.atleast_1d(axes), frames):
+        scatter_2d(pts, mixture.centers, ax=ax, lim=lim,
+                   title=f"step {step}\n{m['modes_covered']}/{m['num_modes']} modes, {m['high_quality']:.0%} HQ")
+    if title:
+        fig.suptitle(title, y=1.05)
+    plt.tight_layout()
+    return fig

@@ -22,7 +22,7 @@ def test_data_list_and_info(capsys):
     assert "fashion_mnist" in out and "cifar10" in out and "fashion_mnist.npz" in out
     assert main(["data", "info", "fashion_mnist"]) == 0
     out = capsys.readouterr().out
-    assert "train: images (2000, 28, 28) uint8" in out and "T-shirt/top" in out
+    assert "train: images (60000, 28, 28) uint8" in out and "T-shirt/top" in out
 
 
 def test_unknown_dataset_is_a_clear_error(capsys):

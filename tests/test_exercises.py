@@ -1,0 +1,40 @@
+"""Every self-check accepts the notebook's solution and rejects a wrong answer."""
+import math
+
+import numpy as np
+
+from gancourse import data, exercises as ex, models
+
+
+def test_normalise():
+    assert ex.check_normalise(lambda x: data.to_model_range(x))
+    assert not ex.check_normalise(lambda x: x.astype("float32") / 255.0)
+    assert not ex.check_normalise(lambda x: 1 / 0)
+
+
+def test_class_balance():
+    counts = np.bincount(data.load_dataset("mnist").y_train)
+    # the synthetic test data is not balanced: the check says so instead of accepting
+    assert not ex.check_class_balance(int(counts[0]), "mnist") or counts.min() == counts.max()
+
+
+def test_optimal_discriminator_and_equilibrium():
+    assert ex.check_optimal_discriminator(lambda p, q: p / (p + q + 1e-300))
+    assert not ex.check_optimal_discriminator(lambda p, q: q / (p + q + 1e-300))
+    assert ex.check_value_at_equilibrium(-math.log(4)) and not ex.check_value_at_equilibrium(0)
+
+
+def test_smoothed_targets():
+    assert ex.check_smoothed_targets(lambda n, s: np.full((n, 1), 1 - s))
+    assert not ex.check_smoothed_targets(lambda n, s: np.ones(n))
+
+
+def test_param_count_and_sizes():
+    g = models.scenario_models("weak-g")[0]
+    assert ex.check_param_count(84_968, g) and not ex.check_param_count(83_384, g)
+    assert ex.check_transposed_size(14) and not ex.check_transposed_size(16)
+
+
+def test_deeper_generator():
+    assert ex.check_deeper_generator(models.dcgan_generator(extra_layers=1))
+    assert not ex.check_deeper_generator(models.dcgan_generator())
