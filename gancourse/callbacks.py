@@ -250,3 +250,21 @@ def load_history(run_dir) -> list:
 
 def _finite(logs) -> bool:
     return all(math.isfinite(float(v)) for v in (logs or {}).values())
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after ``seconds`` of wall time (checked after every batch), so that
+    models can be compared at equal training time rather than equal epochs."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.steps = 0
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if time.perf_counter() - self._t0 > self.seconds:
+            self.model.stop_training = True

@@ -38,3 +38,22 @@ def test_param_count_and_sizes():
 def test_deeper_generator():
     assert ex.check_deeper_generator(models.dcgan_generator(extra_layers=1))
     assert not ex.check_deeper_generator(models.dcgan_generator())
+
+
+def test_wgan_checks():
+    assert ex.check_critic_loss(lambda r, f: np.mean(f) - np.mean(r))
+    assert not ex.check_critic_loss(lambda r, f: np.mean(r) - np.mean(f))
+    assert ex.check_linear_penalty((np.hypot(1.2, 1.6) - 1) ** 2) and not ex.check_linear_penalty(0.0)
+
+
+def test_cgan_checks():
+    assert ex.check_grid_labels(lambda c, n: np.repeat(np.arange(c), n))
+    assert not ex.check_grid_labels(lambda c, n: np.tile(np.arange(c), n))
+    g = models.cgan_dcgan_generator()
+    assert ex.check_concat_dense(g.get_layer("project").count_params())
+    assert not ex.check_concat_dense(100 * 6272)
+
+
+def test_cifar_checks():
+    assert ex.check_start_sizes(8, 8) and not ex.check_start_sizes(7, 8)
+    assert ex.check_batch_bytes(786432) and not ex.check_batch_bytes(196608)

@@ -231,23 +231,23 @@ def test_train_again_with_a_finished_run_does_nothing(tmp_path, capsys):
 # ---------------------------------------------------------------- learning
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["gan", "wgan-gp"])
-def test_toy_gan_learns_the_ring_of_8(kind):
-    """Not just running: within a fixed budget the generator covers >= 7 of the 8 modes
-    with >= 80% of its samples within 3 standard deviations of a mode."""
+@pytest.mark.parametrize("kind,steps", [("gan", 3000), ("wgan-gp", 6000)])
+def test_toy_gan_learns_the_ring_of_8(kind, steps):
+    """Not just running: within a fixed step budget (under a minute on an idle 2-core CPU)
+    the generator covers >= 7 of the 8 modes with >= 80% of its samples within 3 standard
+    deviations of a mode. Seeded and deterministic; the GAN is notebook 01's configuration."""
     gc.seed_everything(0)
     ring = toy.ring()
-    steps = 3000
-    ds = toy.toy_pipeline(ring, n=256 * 100, batch_size=256).repeat()
     if kind == "gan":
-        gan = gc.GAN(m.toy_generator(2), m.toy_discriminator(), seed=0)
+        gan = gc.GAN(m.toy_generator(latent_dim=2), m.toy_discriminator(), seed=0)
         gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
-    else:
-        gan = gc.WGAN(m.toy_generator(2), m.toy_discriminator(), seed=0)
+        snapshots = 5
+    else:  # the penalty weight of the WGAN-GP paper's toy experiments
+        gan = gc.WGAN(m.toy_generator(latent_dim=2), m.toy_discriminator(), seed=0)
         gan.compile(keras.optimizers.Adam(1e-3, 0.5, 0.9), keras.optimizers.Adam(1e-3, 0.5, 0.9),
-                    gp_weight=0.1, n_critic=5)
-    before = ring.metrics(gan.generate(2000, seed=1))
-    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    after = ring.metrics(gan.generate(2000, seed=1))
+                    gp_weight=0.1, n_critic=1)
+        snapshots = 4
+    frames = toy.train_toy(gan, ring, steps=steps, snapshots=snapshots)
+    before, after = frames[0][2], frames[-1][2]
     assert before["modes_covered"] <= 1
     assert after["modes_covered"] >= 7 and after["high_quality"] >= 0.8, after
