@@ -18,7 +18,6 @@ os.environ["GANCOURSE_DATA_DIR"] = str(_FAKE_DIR)
 os.environ["GANCOURSE_RUNS_DIR"] = str(_RUNS_DIR)
 os.environ["GANCOURSE_FAST"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 #: Same sizes as the real sets, so a notebook prints the same shapes in both modes.
 SIZES = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000), "cifar10": (50000, 10000)}
