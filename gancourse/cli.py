@@ -1,4 +1,4 @@
-"""Command line: ``gancourse data|train|sample ...`` (see ``gancourse --help``).
+"""Command line: ``gancourse data|train|sample|evaluate ...`` (see ``gancourse --help``).
 
 The CLI calls the same functions as the notebooks: ``data.load_dataset``,
 ``training.build_gan`` and ``training.train``.
@@ -67,7 +67,25 @@ def _parser():
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", type=Path, default=Path("samples.png"))
     s.set_defaults(func=_sample)
+
+    e = sub.add_parser("evaluate", help="FID, KID, Inception Score and class histogram of a generator")
+    src = e.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run", type=Path, help="a run folder written by `gancourse train`")
+    src.add_argument("--pretrained", help="a pretrained generator shipped with the package")
+    e.add_argument("--n", type=_positive, help="generated images (default 10000; 500 in fast mode)")
+    e.add_argument("--dataset", help="reference dataset (default: the generator's own)")
+    e.add_argument("--extractor", help="feature extractor: a dataset's classifier (default) or inception")
+    e.add_argument("--reference", choices=("test", "train"), default="test")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    e.set_defaults(func=_evaluate)
     return p
+
+
+def _evaluate(args):
+    from .metrics import evaluate_command
+
+    return evaluate_command(args)
 
 
 def _positive(text):

@@ -35,6 +35,7 @@ def test_unknown_dataset_is_a_clear_error(capsys):
     (["train", "--epochs", "0"], "expected a positive integer, got 0"),
     (["train", "--batch-size", "x"], "expected a positive integer, got 'x'"),
     (["sample"], "one of the arguments --run --pretrained is required"),
+    (["evaluate", "--n", "-3", "--run", "x"], "expected a positive integer, got -3"),
 ])
 def test_bad_arguments_get_argparse_messages(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
@@ -74,3 +75,12 @@ def test_conditional_sampling_by_label(tmp_path, capsys):
 def test_sampling_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["sample", "--run", str(tmp_path)]) == 2
     assert "is not a training run" in capsys.readouterr().err
+
+
+def test_evaluate_a_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--model", "dcgan", "--subset", "128", "--epochs", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(run), "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "FID" in out and "KID" in out and "features: fashion_mnist" in out
