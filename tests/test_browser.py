@@ -1,0 +1,208 @@
+"""Browser test: JupyterLab in headless Chromium runs a latent-space notebook, a slider is
+moved, and the picture changes. This proves what the unit tests cannot: that the widgets
+render in a real front end and that the kernel <-> browser round trip works.
+
+Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the ``playwright`` pip
+package, which drives that system browser (``playwright install`` is never needed).
+Skipped when either is missing. Screenshots go to ``test-artifacts/``.
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+NOTEBOOK = "latent_space_test.ipynb"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM}"),
+]
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+#: The test notebook: a pretrained generator (a tiny untrained one if none is shipped) and
+#: the latent explorer, exactly as notebook 07 uses them.
+CELLS = [
+    "import keras\n"
+    "from gancourse import models, pretrained, widgets\n"
+    "if 'dcgan-fashion_mnist' in pretrained.names():\n"
+    "    g = pretrained.load('dcgan-fashion_mnist')\n"
+    "else:\n"
+    "    keras.utils.set_random_seed(0)\n"
+    "    g = models.dcgan_generator(latent_dim=16, width=16)\n"
+    "print('generator ready')",
+    "explorer = widgets.latent_explorer(g, k=4, seed=0)\n"
+    "explorer",
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 with a token, a free port and its own config,
+    settings and runtime folders; always shut down afterwards. Yields (url, token)."""
+    root = tmp_path_factory.mktemp("lab")
+    (root / "work").mkdir()
+    _write_notebook(root / "work" / NOTEBOOK)
+    settings = root / "settings"
+    settings.mkdir()
+    # no "news" / update pop-up covering part of the page, no "select kernel" dialog
+    (settings / "overrides.json").write_text(json.dumps({
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True},
+    }))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+               JUPYTER_PLATFORM_DIRS="1")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root / 'work'}", f"--LabApp.app_settings_dir={settings}",
+           f"--LabApp.user_settings_dir={root / 'user-settings'}",
+           f"--LabApp.workspaces_dir={root / 'workspaces'}", "--LabApp.extension_manager=readonly"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers often run as root
+        cmd.append("--allow-root")
+    log = open(root / "jupyterlab.log", "w")
+    server = subprocess.Popen(cmd, cwd=root / "work", env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(server, f"{url}/api/status?token={token}", root / "jupyterlab.log", timeout=90)
+        yield url, token
+    finally:
+        _stop(server)
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(root / "jupyterlab.log", ARTIFACTS / "browser-jupyterlab.log")
+
+
+def test_slider_moves_the_picture_in_jupyterlab(lab):
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(60_000)
+        except Exception:
+            browser.close()
+            raise
+        try:
+            page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}")
+            page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
+            _accept_kernel_dialog(page)
+            _wait_for_kernel_idle(page)
+
+            # Run > Run All Cells, as a learner would
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            image = page.locator(".jp-OutputArea-output img.widget-image").first
+            image.wait_for(timeout=120_000)  # kernel start + TensorFlow import + first picture
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            slider = page.locator(".widget-slider").first
+            readout = slider.locator(".widget-readout")
+            assert readout.inner_text().strip() == "0.00"
+            before = image.get_attribute("src")
+            page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
+
+            # move the first slider with the keyboard: focus its handle, press "right" a few times
+            handle = slider.locator(".noUi-handle")
+            handle.click()
+            for _ in range(20):
+                handle.press("ArrowRight")
+            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                                   arg=[image.element_handle(), before], timeout=30_000)
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            assert float(readout.inner_text()) > 0
+            after = image.get_attribute("src")
+            page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
+            assert after != before
+
+            # and the picture itself differs, not only its URL
+            pixels = [image.screenshot()]
+            for _ in range(40):
+                handle.press("ArrowRight")
+            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                                   arg=[image.element_handle(), after], timeout=30_000)
+            page.wait_for_timeout(300)
+            pixels.append(image.screenshot())
+            assert pixels[0] != pixels[1]
+            page.screenshot(path=str(ARTIFACTS / "browser-moved-more.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser-failure.png"))  # what the page showed
+            raise
+        finally:
+            browser.close()
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _write_notebook(path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(server, status_url, log_path, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {server.returncode}:\n{Path(log_path).read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(status_url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"JupyterLab did not answer within {timeout} s:\n{Path(log_path).read_text()[-3000:]}")
+
+
+def _accept_kernel_dialog(page):
+    """Older JupyterLab versions may still ask which kernel to start: take the proposed one."""
+    dialog = page.locator(".jp-Dialog")
+    try:
+        dialog.wait_for(timeout=3_000)
+    except Exception:  # no dialog: the kernel starts by itself
+        return
+    dialog.locator("button.jp-mod-accept").click()
+
+
+def _wait_for_kernel_idle(page, timeout=90_000):
+    """Wait until the notebook's kernel has started (the status indicator says idle)."""
+    page.wait_for_function(
+        "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+        " return s && s.getAttribute('data-status') === 'idle'; }", timeout=timeout)
+
+
+def _stop(server):
+    """Stop the server we started (its whole process group: kernels too), politely first."""
+    if server.poll() is not None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    except ProcessLookupError:
+        pass

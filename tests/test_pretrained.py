@@ -1,0 +1,119 @@
+"""Pretrained generators: every shipped one loads and draws pictures, the manifest says how
+each was trained, and wrong names or files get a clear ModelError."""
+import json
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from gancourse import cli, models, pretrained
+from gancourse.errors import ModelError
+
+SHIPPED = tuple(pretrained.names())  # what the manifest lists; each must load and draw
+
+
+def test_the_dcgan_generators_are_shipped():
+    assert {"dcgan-fashion_mnist", "dcgan-mnist"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_generator_loads_and_draws_images(name):
+    entry = pretrained.info(name)
+    g = pretrained.load(name)
+    assert all(w.dtype == "float32" for w in g.weights)
+    assert g.pretrained_name == name and g.dataset_name == entry["dataset"]
+    n = 10
+    z = np.random.default_rng(0).standard_normal((n, models.latent_dim_of(g))).astype("float32")
+    args = [z, np.arange(n).reshape(-1, 1).astype("int32")] if models.is_conditional(g) else z
+    images = np.asarray(g(args, training=False))
+    assert images.shape == (n,) + tuple(entry["kwargs"]["image_shape"])
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    # a trained generator draws different pictures for different z (not one collapsed image)
+    assert images.std(axis=0).mean() > 0.05
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_manifest_records_how_each_was_trained(name):
+    entry = pretrained.info(name)
+    for key in ("builder", "kwargs", "dataset", "command", "epochs", "wall_time_s", "machine", "date"):
+        assert entry.get(key) not in (None, ""), key
+    assert "gancourse train --model" in entry["command"]
+    assert entry["machine"] == "2 CPU cores, no GPU"
+    assert entry["max_abs_diff"] < 0.02  # float16 storage costs far less than a grey level
+    path = pretrained.PRETRAINED_DIR / entry["file"]
+    assert path.stat().st_size == entry["bytes"] < 6_000_000
+    with h5py.File(path) as f:
+        dtypes = set()
+        f.visititems(lambda k, o: dtypes.add(o.dtype.name) if isinstance(o, h5py.Dataset) else None)
+    assert dtypes == {"float16"}
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(ModelError) as err:
+        pretrained.load("stylegan-faces")
+    message = str(err.value)
+    assert "stylegan-faces" in message
+    for name in SHIPPED:
+        assert name in message
+
+
+@pytest.fixture
+def copy_of_shipped(tmp_path):
+    """A private copy of the shipped folder that a test may damage."""
+    shutil.copy(pretrained.PRETRAINED_DIR / "manifest.json", tmp_path)
+    shutil.copy(pretrained.PRETRAINED_DIR / "dcgan-fashion_mnist.weights.h5", tmp_path)
+    return tmp_path
+
+
+def test_weights_of_another_architecture_are_a_clear_error(copy_of_shipped):
+    models.dcgan_generator(latent_dim=100, width=64).save_weights(copy_of_shipped / "dcgan-fashion_mnist.weights.h5")
+    with pytest.raises(ModelError, match="does not match the architecture") as err:
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+    assert "in the file but" in str(err.value)
+
+
+def test_weights_of_another_model_kind_are_a_clear_error(copy_of_shipped):
+    models.mlp_generator(latent_dim=100).save_weights(copy_of_shipped / "dcgan-fashion_mnist.weights.h5")
+    with pytest.raises(ModelError, match="does not match"):
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+
+
+def test_damaged_or_missing_file_is_a_clear_error(copy_of_shipped):
+    path = copy_of_shipped / "dcgan-fashion_mnist.weights.h5"
+    path.write_bytes(b"not an HDF5 file")
+    with pytest.raises(ModelError, match="not a readable Keras weights file"):
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+    path.unlink()
+    with pytest.raises(ModelError, match="missing"):
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+
+
+def test_manifest_cannot_name_an_arbitrary_builder(copy_of_shipped):
+    manifest = json.loads((copy_of_shipped / "manifest.json").read_text())
+    manifest["generators"]["dcgan-fashion_mnist"]["builder"] = "scenario_models"
+    (copy_of_shipped / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="Unknown generator builder"):
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+
+
+def test_export_then_load_round_trip(tmp_path):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--model", "cgan", "--dataset", "mnist", "--epochs", "1",
+                     "--subset", "128", "--out", str(run)]) == 0
+    folder = tmp_path / "shipped"
+    path = pretrained.export(run, "cgan-test", command="gancourse train ...", wall_time_s=1.0,
+                             directory=folder)
+    assert path.name == "cgan-test.weights.h5"
+    assert pretrained.names(folder) == ["cgan-test"]
+    entry = pretrained.info("cgan-test", folder)
+    assert entry["builder"] == "cgan_dcgan_generator" and entry["epochs"] == 1
+    assert entry["max_abs_diff"] < 0.02
+    g = pretrained.load("cgan-test", directory=folder)
+    assert models.is_conditional(g) and g.output_shape[1:] == (28, 28, 1)
+
+
+def test_cli_samples_from_a_pretrained_generator(tmp_path):
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", "--pretrained", "dcgan-fashion_mnist", "--n", "16", "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"

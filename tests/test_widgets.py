@@ -1,0 +1,197 @@
+"""Latent-space widgets: the picture follows the controls, and interpolation does what the
+maths says. Tiny untrained generators keep this fast; the widgets are driven directly
+(no kernel needed: ``static=False`` forces the interactive form)."""
+import keras
+import numpy as np
+import pytest
+
+from gancourse import models, widgets
+from gancourse.errors import ModelError
+from gancourse.widgets import lerp, slerp
+
+LATENT = 16
+
+
+@pytest.fixture(scope="module")
+def generator():
+    keras.utils.set_random_seed(0)
+    return models.dcgan_generator(latent_dim=LATENT, width=16)
+
+
+@pytest.fixture(scope="module")
+def conditional_generator():
+    keras.utils.set_random_seed(1)
+    return models.cgan_dcgan_generator(latent_dim=LATENT, width=16, embed_dim=8)
+
+
+@pytest.fixture
+def explorer(generator):
+    return widgets.latent_explorer(generator, k=4, seed=3, static=False)
+
+
+def test_explorer_has_sliders_and_a_png(explorer):
+    assert len(explorer.sliders) == 4
+    assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert explorer.class_dropdown is None
+    assert "seed 3" in explorer.seed_label.value
+    assert repr(explorer) == "LatentExplorer(4 sliders, seed 3)"
+
+
+def test_moving_a_slider_changes_the_picture_and_reset_restores_it(explorer):
+    start, z_start = explorer.image.value, explorer.z.copy()
+    explorer.sliders[0].value = 2.5
+    assert explorer.image.value != start
+    # z moved by 2.5 along the first (unit) direction
+    np.testing.assert_allclose(np.linalg.norm(explorer.z - z_start), 2.5, rtol=1e-5)
+    explorer.sliders[2].value = -1.0
+    explorer.reset_button.click()
+    assert all(s.value == 0.0 for s in explorer.sliders)
+    assert explorer.image.value == start
+    np.testing.assert_array_equal(explorer.z, z_start)
+
+
+def test_randomise_draws_a_new_base_vector(explorer):
+    start, z_start = explorer.image.value, explorer.z.copy()
+    explorer.sliders[1].value = 1.0
+    explorer.randomise_button.click()
+    assert explorer.image.value != start
+    assert not np.allclose(explorer.z, z_start)
+    assert "seed 4" in explorer.seed_label.value
+    assert all(s.value == 0.0 for s in explorer.sliders)
+
+
+def test_principal_directions_are_orthonormal(generator):
+    d = widgets.principal_directions(generator, k=5, probes=4)
+    assert d.shape == (5, LATENT)
+    np.testing.assert_allclose(d @ d.T, np.eye(5), atol=1e-4)
+
+
+def test_principal_directions_find_the_strongest_coordinates():
+    # a linear "generator" whose latent coordinates change the picture by 1, 0.1, 3 and 0.5:
+    # the principal directions must be coordinates 2, 0, 3, 1 in that order
+    strength = np.array([1.0, 0.1, 3.0, 0.5])
+    rows = np.linalg.qr(np.random.default_rng(0).standard_normal((16, 4)))[0].T  # orthonormal
+    z = keras.Input((4,))
+    dense = keras.layers.Dense(16, use_bias=False)
+    g = keras.Model(z, keras.layers.Reshape((4, 4, 1))(dense(z)))
+    dense.set_weights([(strength[:, None] * rows).astype("float32")])
+    d = widgets.principal_directions(g, k=4, probes=2)
+    np.testing.assert_allclose(np.abs(d), np.eye(4)[[2, 0, 3, 1]], atol=1e-3)
+
+
+def test_chosen_dimensions_move_only_those_coordinates(generator):
+    e = widgets.latent_explorer(generator, dims=[2, 7], static=False)
+    assert [s.description for s in e.sliders] == ["z[2]", "z[7]"]
+    before = e.z.copy()
+    e.sliders[1].value = 1.5
+    changed = np.flatnonzero(~np.isclose(e.z, before))
+    assert changed.tolist() == [7]
+    with pytest.raises(ModelError, match="dims"):
+        widgets.latent_explorer(generator, dims=[LATENT], static=False)
+
+
+def test_class_dropdown_changes_the_picture(conditional_generator):
+    e = widgets.latent_explorer(conditional_generator, k=3, dataset="fashion_mnist", static=False)
+    assert e.class_dropdown is not None
+    assert e.class_dropdown.label == "T-shirt/top"
+    start = e.image.value
+    e.class_dropdown.value = 7
+    assert e.class_dropdown.label == "Sneaker"
+    assert e.image.value != start
+    e.class_dropdown.value = 0
+    assert e.image.value == start
+
+
+def test_conditional_generator_without_names_gets_generic_ones(conditional_generator):
+    e = widgets.latent_explorer(conditional_generator, k=2, static=False)
+    assert e.class_dropdown.options[3] == ("class 3", 3)
+
+
+@pytest.mark.parametrize("mode", widgets.MODES)
+def test_interpolation_reproduces_the_endpoints(generator, mode):
+    w = widgets.interpolate(generator, seeds=(5, 6), mode=mode, static=False)
+    assert w.mode_toggle.value == mode
+    w.t_slider.value = 0.0
+    np.testing.assert_allclose(w.z, w.z0, atol=1e-5)
+    at_start = w.image.value
+    w.t_slider.value = 1.0
+    np.testing.assert_allclose(w.z, w.z1, atol=1e-5)
+    at_end = w.image.value
+    assert at_start != at_end
+    # the endpoints' pictures are the generator's pictures of z0 and z1
+    end_png = widgets._png(widgets._run(generator, w.z1[None])[0], w.size)
+    assert at_end == end_png
+
+
+def test_interpolation_widget_updates_strip_on_mode_change(generator):
+    w = widgets.interpolate(generator, seeds=(1, 2), steps=6, mode="linear", static=False)
+    strip = w.strip.value
+    w.mode_toggle.value = "spherical"
+    assert w.strip.value != strip
+    w.t_slider.value = 0.5
+    np.testing.assert_allclose(w.z, slerp(w.z0, w.z1, 0.5), atol=1e-6)
+
+
+def test_interpolation_with_chosen_endpoints_and_classes(conditional_generator):
+    z0, z1 = np.zeros(LATENT), np.ones(LATENT)
+    w = widgets.interpolate(conditional_generator, z0=z0, z1=z1, mode="linear", static=False)
+    w.t_slider.value = 0.25
+    np.testing.assert_allclose(w.z, np.full(LATENT, 0.25), atol=1e-6)
+    before = w.image.value
+    w.class_dropdown.value = 4
+    assert w.image.value != before
+    with pytest.raises(ModelError, match="16 numbers"):
+        widgets.interpolate(conditional_generator, z0=np.zeros(3), static=False)
+
+
+def test_lerp_and_slerp_endpoints_and_shapes():
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal((2, 100))
+    for f in (lerp, slerp):
+        np.testing.assert_allclose(f(z0, z1, 0.0), z0, atol=1e-5)
+        np.testing.assert_allclose(f(z0, z1, 1.0), z1, atol=1e-5)
+        assert f(z0, z1, np.linspace(0, 1, 9)).shape == (9, 100)
+    np.testing.assert_allclose(lerp(z0, z1, 0.5), (z0 + z1) / 2, atol=1e-6)
+
+
+def test_slerp_keeps_the_norm_between_the_endpoints_norms():
+    rng = np.random.default_rng(1)
+    ts = np.linspace(0, 1, 21)
+    shrink = []
+    for _ in range(50):
+        z0, z1 = rng.standard_normal((2, 100))
+        n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+        norms = np.linalg.norm(slerp(z0, z1, ts), axis=1)
+        assert np.all(norms >= min(n0, n1) - 1e-4) and np.all(norms <= max(n0, n1) + 1e-4)
+        shrink.append(np.linalg.norm(lerp(z0, z1, 0.5)) / ((n0 + n1) / 2))
+    # ... while the straight line's midpoint is much shorter: about 1/sqrt(2) of a typical z
+    assert 0.6 < np.mean(shrink) < 0.8
+
+
+def test_slerp_is_the_classic_formula_for_equal_lengths():
+    rng = np.random.default_rng(2)
+    z0, z1 = rng.standard_normal((2, 50))
+    z1 *= np.linalg.norm(z0) / np.linalg.norm(z1)
+    omega = np.arccos(z0 @ z1 / (np.linalg.norm(z0) * np.linalg.norm(z1)))
+    t = 0.3
+    classic = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    np.testing.assert_allclose(slerp(z0, z1, t), classic, atol=1e-5)
+    # parallel vectors do not divide by zero
+    np.testing.assert_allclose(slerp(z0, 2 * z0, 0.5), 1.5 * z0, atol=1e-5)
+
+
+def test_static_fallback_without_a_kernel(generator, capsys):
+    view = widgets.latent_explorer(generator, k=3)  # no kernel in pytest: static picture
+    out = capsys.readouterr().out
+    assert "not available" in out and "Rows: pc1, pc2, pc3" in out
+    assert view.picture.dtype == np.uint8 and view.png[:4] == b"\x89PNG"
+    assert view._repr_png_() == view.png
+    strip = widgets.interpolate(generator, steps=5, static=True)
+    assert "Top row: linear" in capsys.readouterr().out
+    # two rows (linear, spherical) of five frames
+    assert strip.picture.shape[1] > 2 * strip.picture.shape[0]
+
+
+def test_bad_mode_is_a_clear_error(generator):
+    with pytest.raises(ModelError, match="spherical"):
+        widgets.interpolate(generator, mode="cubic", static=False)
