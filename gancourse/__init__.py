@@ -17,7 +17,7 @@ from .data import DATASETS, dataset_info, image_pipeline, load_dataset, make_pip
 from .errors import (CorruptDataError, DataError, DataNotFoundError, GancourseError,  # noqa: E402
                      ModelError, TrainingError, UnknownDatasetError)
 from .training import GAN, WGAN, ConditionalGAN, train  # noqa: E402
-from . import callbacks, config, data, exercises, losses, models, toy, viz  # noqa: E402,F401
+from . import callbacks, config, data, exercises, losses, metrics, models, toy, viz  # noqa: E402,F401
 
 
 def show_source(obj):

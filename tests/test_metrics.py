@@ -320,6 +320,8 @@ def test_evaluate_generator_reports_what_it_compared_and_spots_collapse():
     collapsed = metrics.evaluate_generator(keras.Model(z, image), "fashion_mnist", n=100,
                                            n_reference=100, kid_subsets=5)
     assert max(collapsed["class_histogram"]) == 100
+    spike = metrics.class_histogram(np.full((20, 28, 28, 1), 0.5, "float32"), "fashion_mnist")
+    assert spike.shape == (10,) and spike.max() == spike.sum() == 20
     assert collapsed["classes_covered"] == 0.1 and collapsed["is_mean"] == pytest.approx(1.0, abs=1e-3)
 
 
