@@ -89,10 +89,11 @@ class Checkpoint(keras.callbacks.Callback):
         self.max_to_keep = max_to_keep
         self.manager = None
 
-    def restore(self, gan) -> int:
-        """Restore the latest checkpoint into ``gan`` (if any); return the epoch to resume at."""
+    def restore(self, gan, path=None) -> int:
+        """Restore the latest checkpoint (or the one at ``path``, e.g. from
+        :meth:`checkpoints`) into ``gan``; return its epoch, 0 when there is none."""
         self._attach(gan)
-        latest = self.manager.latest_checkpoint
+        latest = self.manager.latest_checkpoint if path is None else str(path)
         if latest is None:
             return 0
         try:
@@ -106,6 +107,12 @@ class Checkpoint(keras.callbacks.Callback):
         epoch = int(self.epoch.numpy())
         print(f"Restored checkpoint {Path(latest).name} (epoch {epoch} done).")
         return epoch
+
+    def checkpoints(self, gan) -> list:
+        """Paths of the checkpoints kept in the folder, oldest first (the last
+        ``max_to_keep``; ``gancourse.train(..., keep_checkpoints=None)`` keeps them all)."""
+        self._attach(gan)
+        return list(self.manager.checkpoints)
 
     def on_train_begin(self, logs=None):
         self._attach(self.model)

@@ -106,6 +106,67 @@ def check_deeper_generator(generator, baseline=None) -> bool:
     return _yes(f"{convs(generator)} convolution layers (default {convs(baseline)}), 28x28x1 in [-1, 1].")
 
 
+
+def check_slerp(fn) -> bool:
+    """07: ``fn(z0, z1, t)`` must give the spherical interpolation of two vectors of equal
+    length, sin((1-t) w)/sin(w) z0 + sin(t w)/sin(w) z1 with w the angle between them."""
+    from .widgets import slerp
+
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal(100), rng.standard_normal(100)
+    z1 *= np.linalg.norm(z0) / np.linalg.norm(z1)  # equal lengths: the classic formula applies
+    try:
+        out = [np.asarray(fn(z0, z1, t), dtype=float).reshape(-1) for t in (0.0, 0.3, 0.5, 1.0)]
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if any(o.shape != z0.shape for o in out):
+        return _no(f"expected a vector of shape {z0.shape}, got {out[1].shape}")
+    want = [slerp(z0, z1, t) for t in (0.0, 0.3, 0.5, 1.0)]
+    if not (np.allclose(out[0], z0, atol=1e-4) and np.allclose(out[-1], z1, atol=1e-4)):
+        return _no("t = 0 must give z0 and t = 1 must give z1")
+    if np.allclose(out[2], (z0 + z1) / 2, atol=1e-3):
+        return _no("that is the straight line (lerp); turn along the circle with sin((1-t) w) and sin(t w)")
+    if not all(np.allclose(o, w, atol=1e-3) for o, w in zip(out, want)):
+        return _no("the endpoints are right but the path is not; w = arccos(z0.z1 / (|z0| |z1|))")
+    return _yes(f"the path keeps the length {np.linalg.norm(z0):.2f} all the way (lerp's midpoint: "
+                f"{np.linalg.norm((z0 + z1) / 2):.2f}).")
+
+
+def check_midpoint_norm(answer, latent_dim=100) -> bool:
+    """07: expected length of the midpoint (z0 + z1) / 2 of two independent N(0, I) vectors."""
+    want = math.sqrt(latent_dim / 2)
+    if abs(float(answer) - want) < 0.15:
+        return _yes(f"(z0 + z1) / 2 is N(0, I/2): its length is about sqrt({latent_dim}/2) = {want:.2f}, "
+                    f"while a typical z has length about {math.sqrt(latent_dim):.0f}.")
+    return _no("each coordinate of (z0 + z1) / 2 has variance 1/4 + 1/4 = 1/2; add up latent_dim of them")
+
+
+def check_frechet_1d(fn) -> bool:
+    """08: ``fn(m1, s1, m2, s2)`` is the Frechet distance between N(m1, s1^2) and N(m2, s2^2)."""
+    cases = [((0.0, 1.0, 0.0, 1.0), 0.0), ((0.0, 1.0, 3.0, 1.0), 9.0), ((1.0, 2.0, 1.0, 0.5), 2.25),
+             ((-1.0, 3.0, 1.0, 1.0), 8.0)]
+    try:
+        got = [float(fn(*args)) for args, _ in cases]
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    for (args, want), value in zip(cases, got):
+        if not math.isclose(value, want, abs_tol=1e-6):
+            m1, s1, m2, s2 = args
+            as_variances = (m1 - m2) ** 2 + s1 + s2 - 2 * math.sqrt(s1 * s2)
+            hint = ("s1 and s2 are standard deviations, not variances"
+                    if math.isclose(value, as_variances, abs_tol=1e-6) else
+                    "FID's formula in 1-D: (m1 - m2)^2 + s1^2 + s2^2 - 2 sqrt(s1^2 s2^2)")
+            return _no(f"fn{args} = {value:g}; expected {want:g}. {hint}".strip())
+    return _yes("in 1-D the FID formula is (m1 - m2)^2 + (s1 - s2)^2: means and spreads both count.")
+
+
+def check_confident_is(answer) -> bool:
+    """08: Inception Score of a generator that draws 5 classes equally often, each image
+    classified with certainty: exp(KL) = exp(log 5) = 5."""
+    if math.isclose(float(answer), 5.0, rel_tol=1e-3):
+        return _yes("p(y|x) is one-hot and p(y) uniform over 5 classes: KL = log 5 for every image, IS = 5.")
+    return _no("IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), KL = -log p(y) for the image's class")
+
 def _yes(msg) -> bool:
     print(f"✅ Correct: {msg}")
     return True

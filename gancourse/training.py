@@ -287,12 +287,13 @@ def generate_images(generator, z, labels=None, batch_size=500):
 
 
 def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1, show=False,
-          progress=True, extra_callbacks=(), steps_per_epoch=None):
+          progress=True, extra_callbacks=(), steps_per_epoch=None, keep_checkpoints=3):
     """Fit ``gan`` on ``dataset`` for ``epochs`` epochs with the course's callbacks.
 
     With ``run_dir`` it writes ``samples/epoch_NNNN.png`` grids of fixed noise every
     ``sample_every`` epochs and ``timeline.gif``, ``history.csv``/``history.json``,
-    ``losses.png``, and checkpoints in ``checkpoints/``; calling it again with the same
+    ``losses.png``, and checkpoints in ``checkpoints/`` (the last ``keep_checkpoints``; ``None``
+    keeps every one, e.g. to evaluate a run over its training); calling it again with the same
     ``run_dir`` resumes at the next epoch after the last checkpoint. ``show`` also displays
     each grid inline (in a notebook). Returns the ``keras.callbacks.History`` of this call
     (earlier epochs of a resumed run are in ``gancourse.callbacks.load_history(run_dir)``).
@@ -304,7 +305,7 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
     start = 0
     if run_dir is not None:
         run_dir = Path(run_dir)
-        ckpt = cb.Checkpoint(run_dir / "checkpoints", every=checkpoint_every)
+        ckpt = cb.Checkpoint(run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints)
         start = ckpt.restore(gan)
         cbs += [ckpt, cb.HistoryLogger(run_dir)]
     if sample_every:

@@ -57,3 +57,26 @@ def test_cgan_checks():
 def test_cifar_checks():
     assert ex.check_start_sizes(8, 8) and not ex.check_start_sizes(7, 8)
     assert ex.check_batch_bytes(786432) and not ex.check_batch_bytes(196608)
+
+
+def test_latent_space_checks():
+    from gancourse.widgets import lerp, slerp
+
+    def classic(z0, z1, t):
+        w = np.arccos(np.dot(z0, z1) / np.linalg.norm(z0) / np.linalg.norm(z1))
+        return (np.sin((1 - t) * w) * z0 + np.sin(t * w) * z1) / np.sin(w)
+
+    assert ex.check_slerp(classic) and ex.check_slerp(slerp)
+    assert not ex.check_slerp(lerp)
+    assert not ex.check_slerp(lambda z0, z1, t: z0)
+    assert ex.check_midpoint_norm(7.07) and not ex.check_midpoint_norm(10) and not ex.check_midpoint_norm(5)
+
+
+def test_evaluation_checks(capsys):
+    assert ex.check_frechet_1d(lambda m1, s1, m2, s2: (m1 - m2) ** 2 + (s1 - s2) ** 2)
+    as_variances = lambda m1, s1, m2, s2: (m1 - m2) ** 2 + s1 + s2 - 2 * np.sqrt(s1 * s2)
+    capsys.readouterr()
+    assert not ex.check_frechet_1d(as_variances)
+    assert "not variances" in capsys.readouterr().out
+    assert not ex.check_frechet_1d(lambda m1, s1, m2, s2: (m1 - m2) ** 2)
+    assert ex.check_confident_is(5) and not ex.check_confident_is(10)

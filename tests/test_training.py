@@ -192,6 +192,25 @@ def test_resume_continues_where_it_stopped(tmp_path):
         assert (tmp_path / run / "history.csv").read_text().startswith("epoch,")
 
 
+def test_every_checkpoint_can_be_kept_and_restored(tmp_path):
+    gan = small_gan()
+    gc.train(gan, small_pipeline(), 4, run_dir=tmp_path, progress=False, sample_every=0,
+             keep_checkpoints=None)
+    final = weights(gan.generator)
+    ckpt = gc.callbacks.Checkpoint(tmp_path / "checkpoints", max_to_keep=None)
+    fresh = small_gan()
+    paths = ckpt.checkpoints(fresh)
+    assert [p.rsplit("-", 1)[1] for p in paths] == ["1", "2", "3", "4"]
+    assert ckpt.restore(fresh, paths[0]) == 1
+    assert any(not np.allclose(a, b) for a, b in zip(weights(fresh.generator), final))
+    assert ckpt.restore(fresh, paths[-1]) == 4
+    for a, b in zip(weights(fresh.generator), final):
+        np.testing.assert_array_equal(a, b)
+    # the default keeps the last three
+    gc.train(small_gan(), small_pipeline(), 4, run_dir=tmp_path / "default", progress=False, sample_every=0)
+    assert len(gc.callbacks.Checkpoint(tmp_path / "default" / "checkpoints").checkpoints(small_gan())) == 3
+
+
 def test_an_interrupted_checkpoint_write_is_ignored(tmp_path):
     gan = small_gan()
     gc.train(gan, small_pipeline(), 2, run_dir=tmp_path, progress=False, sample_every=0)
