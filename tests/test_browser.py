@@ -1,5 +1,5 @@
-"""Browser test: JupyterLab in headless Chromium runs a latent-space notebook, a slider is
-moved, and the picture changes. This proves what the unit tests cannot: that the widgets
+"""Browser test: JupyterLab in headless Chromium runs notebook 07 (the latent space), a slider
+is moved, and the picture changes. This proves what the unit tests cannot: that the widgets
 render in a real front end and that the kernel <-> browser round trip works.
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the ``playwright`` pip
@@ -24,7 +24,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-NOTEBOOK = "latent_space_test.ipynb"
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,20 +31,10 @@ pytestmark = [
 ]
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
-#: The test notebook: a pretrained generator (a tiny untrained one if none is shipped) and
-#: the latent explorer, exactly as notebook 07 uses them.
-CELLS = [
-    "import keras\n"
-    "from gancourse import models, pretrained, widgets\n"
-    "if 'dcgan-fashion_mnist' in pretrained.names():\n"
-    "    g = pretrained.load('dcgan-fashion_mnist')\n"
-    "else:\n"
-    "    keras.utils.set_random_seed(0)\n"
-    "    g = models.dcgan_generator(latent_dim=16, width=16)\n"
-    "print('generator ready')",
-    "explorer = widgets.latent_explorer(g, k=4, seed=0)\n"
-    "explorer",
-]
+#: The notebook the test opens: the course's own notebook 07 (run in fast mode, outputs and
+#: saved widget state stripped so that every picture on the page comes from the live kernel).
+SOURCE = Path(__file__).resolve().parent.parent / "notebooks" / "07_latent_space.ipynb"
+NOTEBOOK = SOURCE.name
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +49,8 @@ def lab(tmp_path_factory):
     # no "news" / update pop-up covering part of the page, no "select kernel" dialog
     (settings / "overrides.json").write_text(json.dumps({
         "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True},
+        # render every cell (JupyterLab 4 otherwise skips cells scrolled out of view)
+        "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
     }))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
@@ -110,6 +100,8 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
             image = page.locator(".jp-OutputArea-output img.widget-image").first
             image.wait_for(timeout=120_000)  # kernel start + TensorFlow import + first picture
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            _wait_for_kernel_idle(page, timeout=300_000)  # the rest of the notebook has run
+            image.scroll_into_view_if_needed()
             slider = page.locator(".widget-slider").first
             readout = slider.locator(".widget-readout")
             assert readout.inner_text().strip() == "0.00"
@@ -149,11 +141,14 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
 # --------------------------------------------------------------------------- helpers
 
 def _write_notebook(path):
+    """Copy notebook 07 without its stored outputs and widget state."""
     import nbformat
 
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.read(SOURCE, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 
 
