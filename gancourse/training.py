@@ -151,7 +151,12 @@ class GAN(keras.Model):
         return self.discriminator([images, labels] if self.conditional else images, training=training)
 
     def _step(self, tape, loss, net, optimizer):
-        grads = tape.gradient(optimizer.scale_loss(loss), net.trainable_variables)
+        # Under mixed precision the loss is scaled up before differentiating (so float16
+        # gradients do not underflow); the scaling must be recorded by the tape, so it
+        # re-enters it. Without a LossScaleOptimizer scale_loss returns the loss unchanged.
+        with tape:
+            loss = optimizer.scale_loss(loss)
+        grads = tape.gradient(loss, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
 
     def _update_ema(self):
