@@ -89,9 +89,10 @@ class Checkpoint(keras.callbacks.Callback):
         self.max_to_keep = max_to_keep
         self.manager = None
 
-    def restore(self, gan, path=None) -> int:
+    def restore(self, gan, path=None, verbose=True) -> int:
         """Restore the latest checkpoint (or the one at ``path``, e.g. from
-        :meth:`checkpoints`) into ``gan``; return its epoch, 0 when there is none."""
+        :meth:`checkpoints`) into ``gan``; return its epoch, 0 when there is none.
+        ``verbose=False`` skips the "Restored checkpoint ..." line (e.g. in a loop)."""
         self._attach(gan)
         latest = self.manager.latest_checkpoint if path is None else str(path)
         if latest is None:
@@ -105,7 +106,8 @@ class Checkpoint(keras.callbacks.Callback):
                 f"architecture or model type: use another run directory, or delete "
                 f"{self.directory} to start over.") from None
         epoch = int(self.epoch.numpy())
-        print(f"Restored checkpoint {Path(latest).name} (epoch {epoch} done).")
+        if verbose:
+            print(f"Restored checkpoint {Path(latest).name} (epoch {epoch} done).")
         return epoch
 
     def checkpoints(self, gan) -> list:

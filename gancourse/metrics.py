@@ -142,6 +142,8 @@ def kid_from_features(features1, features2, subsets=100, subset_size=1000, seed=
     m = min(subset_size, len(f1), len(f2))
     if m < 2:
         raise MetricError(f"KID needs at least 2 samples in each set, got {len(f1)} and {len(f2)}")
+    if m == len(f1) == len(f2):  # every "subset" is all of both sets: one value, no spread
+        return polynomial_mmd2(f1, f2), 0.0
     rng = np.random.default_rng(seed)
     values = [polynomial_mmd2(f1[rng.choice(len(f1), m, replace=False)],
                               f2[rng.choice(len(f2), m, replace=False)])

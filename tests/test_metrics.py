@@ -128,6 +128,17 @@ def test_kid_is_near_zero_for_one_distribution_and_positive_for_two():
     assert shifted_mean > 0.1 and shifted_mean > 20 * same_std
 
 
+def test_kid_with_subsets_as_large_as_both_sets_is_one_exact_value():
+    # Subsets of all the samples are permutations of the whole sets, and the MMD^2 estimate
+    # does not depend on the order: one value, computed once, no spread.
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((200, 16)), rng.standard_normal((200, 16)) + 0.3
+    mean, std = metrics.kid_from_features(a, b, subsets=50, subset_size=1000)
+    perm = rng.permutation(200)
+    assert mean == pytest.approx(metrics.polynomial_mmd2(a[perm], b[rng.permutation(200)]), rel=1e-9)
+    assert mean == pytest.approx(metrics.polynomial_mmd2(a, b), rel=1e-12) and std == 0.0
+
+
 def test_inception_score_of_uniform_and_of_confident_balanced_outputs():
     uniform = np.full((1000, 10), 0.1)
     assert metrics.inception_score(uniform) == pytest.approx((1.0, 0.0), abs=1e-9)
