@@ -25,7 +25,7 @@ from pathlib import Path
 
 #: name -> (model, dataset, epochs, extra CLI arguments). CIFAR-10 first: it takes longest.
 PLAN = {
-    "dcgan-cifar10": ("dcgan", "cifar10", 6, ["--ema", "0.999"]),
+    "dcgan-cifar10": ("dcgan", "cifar10", 20, ["--ema", "0.999"]),
     "dcgan-fashion_mnist": ("dcgan", "fashion_mnist", 10, ["--ema", "0.999"]),
     "dcgan-mnist": ("dcgan", "mnist", 15, ["--ema", "0.999"]),
     "cgan-fashion_mnist": ("cgan", "fashion_mnist", 8, ["--ema", "0.999"]),

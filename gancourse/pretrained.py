@@ -5,7 +5,7 @@ recognisable pictures, without a long training run first. The folder ``gancourse
 holds one ``<name>.weights.h5`` per generator (Keras weights, stored as float16 to keep the
 package small) and ``manifest.json``, which records for every name how to rebuild the
 architecture (a builder of :mod:`gancourse.models` and its arguments) and how the weights
-were trained (command, epochs, wall time, machine, date). ``benchmarks/train_pretrained.sh``
+were trained (command, epochs, wall time, machine, date). ``benchmarks/train_pretrained.py``
 reproduces them with the course's own CLI.
 
 >>> from gancourse import pretrained
@@ -80,7 +80,7 @@ def load(name, directory=None):
     path = folder / entry["file"]
     if not path.is_file():
         raise ModelError(f"The weights of {name!r} are missing: {path} does not exist. "
-                         f"Reinstall gancourse, or re-create them with benchmarks/train_pretrained.sh.")
+                         f"Reinstall gancourse, or re-create them with benchmarks/train_pretrained.py.")
     generator = build(entry)
     check_weights_file(generator, path, what=f"{name!r} ({_describe(entry)})")
     with warnings.catch_warnings():  # the layout is already checked; Keras' notes are noise

@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from gancourse import cli, models, pretrained
+from gancourse import cli, metrics, models, pretrained, training
 from gancourse.errors import ModelError
 
 SHIPPED = tuple(pretrained.names())  # what the manifest lists; each must load and draw
@@ -31,6 +31,23 @@ def test_every_shipped_generator_loads_and_draws_images(name):
     assert images.min() >= -1.0 and images.max() <= 1.0
     # a trained generator draws different pictures for different z (not one collapsed image)
     assert images.std(axis=0).mean() > 0.05
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_generator_draws_every_class(name):
+    # The shipped classifier of the generator's dataset sorts 1,000 samples into classes: a
+    # trained, uncollapsed generator fills most of them; a conditional one draws the class
+    # it is asked for far more often than chance (10%).
+    g = pretrained.load(name)
+    n = 1000
+    z = training.sample_latent(n, models.latent_dim_of(g), seed=0)
+    labels = np.arange(n) % 10
+    images = training.generate_images(g, z, labels if models.is_conditional(g) else None)
+    probs = metrics.get_extractor(g.dataset_name).probabilities(images)
+    counts = np.bincount(probs.argmax(axis=1), minlength=10)
+    assert metrics.mode_coverage(counts)["classes_covered"] >= 0.8, counts
+    if models.is_conditional(g):
+        assert (probs.argmax(axis=1) == labels).mean() > 0.6
 
 
 @pytest.mark.parametrize("name", SHIPPED)
