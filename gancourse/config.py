@@ -58,8 +58,12 @@ def cache_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """Where training runs are written (``GANCOURSE_RUNS_DIR``, else ``./runs``)."""
-    return Path(os.environ.get("GANCOURSE_RUNS_DIR", "runs")).expanduser()
+    """Where training runs are written: ``GANCOURSE_RUNS_DIR``, else the checkout's ``runs/``
+    (so a notebook, whose working folder is ``notebooks/``, and the CLI started from the
+    repository root find the same runs), else ``./runs``."""
+    if os.environ.get("GANCOURSE_RUNS_DIR"):
+        return Path(os.environ["GANCOURSE_RUNS_DIR"]).expanduser()
+    return REPO_ROOT / "runs" if REPO_ROOT is not None else Path("runs")
 
 
 def seed_everything(seed: int = 42, deterministic: bool = True) -> None:

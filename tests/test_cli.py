@@ -84,3 +84,17 @@ def test_evaluate_a_run(tmp_path, capsys):
     assert main(["evaluate", "--run", str(run), "--n", "200"]) == 0
     out = capsys.readouterr().out
     assert "FID" in out and "KID" in out and "features: fashion_mnist" in out
+
+
+def test_notebooks_and_the_cli_share_one_runs_folder(monkeypatch, tmp_path):
+    # A notebook's kernel works in notebooks/, the CLI usually in the repository root: without
+    # GANCOURSE_RUNS_DIR both must still find the same runs (notebook 06 resumes a CLI run).
+    from gancourse import config
+
+    monkeypatch.delenv("GANCOURSE_RUNS_DIR", raising=False)
+    assert config.REPO_ROOT is not None  # the tests run from a checkout
+    for folder in (config.REPO_ROOT, config.REPO_ROOT / "notebooks"):
+        monkeypatch.chdir(folder)
+        assert config.runs_dir() == config.REPO_ROOT / "runs"
+    monkeypatch.setenv("GANCOURSE_RUNS_DIR", str(tmp_path))
+    assert config.runs_dir() == tmp_path
