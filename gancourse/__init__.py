@@ -1,23 +1,64 @@
 """gancourse: the helper package of a hands-on course on Generative Adversarial Networks.
 
-Importing it first silences TensorFlow's start-up logs. The main names:
+The main names (each also in its module):
 
 - data:      ``load_dataset``, ``make_pipeline``, ``image_pipeline``, ``dataset_info``
 - models:    ``gancourse.models`` builders (MLP, DCGAN, conditional, critic, scenarios)
-- training:  ``GAN``, ``WGAN``, ``ConditionalGAN``, ``train``
-- pictures:  ``gancourse.viz``; toys: ``gancourse.toy``
+- training:  ``GAN``, ``WGAN``, ``ConditionalGAN``, ``build_gan``, ``train``
+- sampling:  ``gancourse.sampling.sample_latent`` / ``generate_images``
+- runs:      ``RunConfig``, the record of what a training run is
+- pictures:  ``gancourse.viz``; toys: ``gancourse.toy``; metrics: ``gancourse.metrics``
+
+Importing the package is light: TensorFlow is imported (with its start-up logs silenced)
+only when a name that needs it is first used, e.g. ``gancourse.GAN`` or ``gancourse.models``.
 """
-__version__ = "0.1.0"
+import importlib
 
-from .config import is_fast, quiet_tensorflow, seed_everything, setup_notebook  # noqa: E402
+from .config import is_fast, quiet_tensorflow, seed_everything, setup_notebook
+from .data import DATASETS, dataset_info, image_pipeline, load_dataset, make_pipeline
+from .errors import (
+    ConfigError,
+    CorruptDataError,
+    DataError,
+    DataNotFoundError,
+    GancourseError,
+    ModelError,
+    OutputError,
+    TrainingError,
+    UnknownDatasetError,
+)
+from .runs import RunConfig
+from .version import __version__
 
-quiet_tensorflow()
+#: Submodules loaded on first use (``gancourse.viz`` ...), so ``import gancourse`` stays fast.
+SUBMODULES = (
+    "augment", "callbacks", "cli", "config", "data", "errors", "evaluation", "exercises", "files",
+    "losses", "metrics", "models", "playground", "pretrained", "runs", "sampling", "toy",
+    "training", "viz", "weights", "widgets",
+)
 
-from .data import DATASETS, dataset_info, image_pipeline, load_dataset, make_pipeline  # noqa: E402
-from .errors import (CorruptDataError, DataError, DataNotFoundError, GancourseError,  # noqa: E402
-                     ModelError, TrainingError, UnknownDatasetError)
-from .training import GAN, WGAN, ConditionalGAN, train  # noqa: E402
-from . import callbacks, config, data, exercises, losses, metrics, models, toy, viz  # noqa: E402,F401
+#: Names re-exported from a submodule, loaded on first use.
+_LAZY_NAMES = {"GAN": "training", "WGAN": "training", "ConditionalGAN": "training",
+               "build_gan": "training", "train": "training"}
+
+__all__ = [
+    "__version__", "show_source", "is_fast", "quiet_tensorflow", "seed_everything", "setup_notebook",
+    "DATASETS", "dataset_info", "image_pipeline", "load_dataset", "make_pipeline", "RunConfig",
+    "GancourseError", "DataError", "UnknownDatasetError", "DataNotFoundError", "CorruptDataError",
+    "ModelError", "ConfigError", "OutputError", "TrainingError", *_LAZY_NAMES,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    if name in SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gancourse' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES) | set(SUBMODULES))
 
 
 def show_source(obj):

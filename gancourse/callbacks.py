@@ -3,6 +3,7 @@ history, NaN guard and a progress bar. :func:`gancourse.training.train` wires th
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import time
@@ -17,7 +18,8 @@ import keras  # noqa: E402
 
 from . import viz  # noqa: E402
 from .errors import ModelError, TrainingError  # noqa: E402
-from .training import generate_images, sample_latent  # noqa: E402
+from .files import atomic_write, output_error, write_text  # noqa: E402
+from .sampling import generate_images, sample_latent  # noqa: E402
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -90,25 +92,52 @@ class Checkpoint(keras.callbacks.Callback):
         self.manager = None
 
     def restore(self, gan, path=None, verbose=True) -> int:
-        """Restore the latest checkpoint (or the one at ``path``, e.g. from
+        """Restore the newest *intact* checkpoint (or the one at ``path``, e.g. from
         :meth:`checkpoints`) into ``gan``; return its epoch, 0 when there is none.
+
+        A damaged checkpoint (truncated or garbled files, a deleted data file, a garbage
+        ``checkpoint`` state file) is skipped with a note for the previous one; only when
+        none is intact does it raise :class:`ModelError` saying the files are damaged. A
+        checkpoint of another architecture raises :class:`ModelError` saying so.
         ``verbose=False`` skips the "Restored checkpoint ..." line (e.g. in a loop)."""
         self._attach(gan)
-        latest = self.manager.latest_checkpoint if path is None else str(path)
-        if latest is None:
-            return 0
-        try:
-            self.ckpt.restore(latest).assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as e:
+        candidates = [str(path)] if path is not None else self._candidates()
+        damaged = []
+        for candidate in reversed(candidates):
+            problem = _damage(candidate)
+            if problem:
+                damaged.append(f"{Path(candidate).name} ({problem})")
+                print(f"Checkpoint {Path(candidate).name} is damaged ({problem}); "
+                      f"trying the one before it.")
+                continue
+            try:
+                self.ckpt.restore(candidate).assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.OpError) as e:
+                raise ModelError(
+                    f"The checkpoint {candidate} does not match this model ({type(e).__name__}: "
+                    f"{_first_line(e)}). It was written by a different architecture or model "
+                    f"type: use another run directory, or delete {self.directory} to start "
+                    f"over.") from None
+            epoch = int(self.epoch.numpy())
+            if verbose:
+                print(f"Restored checkpoint {Path(candidate).name} (epoch {epoch} done).")
+            return epoch
+        if damaged:
             raise ModelError(
-                f"The checkpoint {latest} does not match this model ({type(e).__name__}: "
-                f"{str(e).splitlines()[0][:300]}). It was probably written by a different "
-                f"architecture or model type: use another run directory, or delete "
-                f"{self.directory} to start over.") from None
-        epoch = int(self.epoch.numpy())
-        if verbose:
-            print(f"Restored checkpoint {Path(latest).name} (epoch {epoch} done).")
-        return epoch
+                f"Every checkpoint in {self.directory} is damaged: {'; '.join(damaged)}. The run "
+                f"cannot be resumed; delete {self.directory} to start it over (the sample grids "
+                f"and history stay).")
+        return 0
+
+    def _candidates(self) -> list:
+        """Checkpoint prefixes, oldest first: from the manager's state file, or, if that file
+        is damaged, from the ``ckpt-N.index`` files on disk."""
+        found = {int(p.name[5:-6]): str(p)[:-6] for p in self.directory.glob("ckpt-*.index")
+                 if p.name[5:-6].isdigit()}
+        listed = list(self.manager.checkpoints) if self.manager is not None else []
+        if not listed or any(not Path(c + ".index").exists() for c in listed):
+            return [found[k] for k in sorted(found)]
+        return listed
 
     def checkpoints(self, gan) -> list:
         """Paths of the checkpoints kept in the folder, oldest first (the last
@@ -130,7 +159,16 @@ class Checkpoint(keras.callbacks.Callback):
 
     def save(self, epoch):
         self.epoch.assign(epoch)
-        return self.manager.save(checkpoint_number=epoch)
+        try:
+            return self.manager.save(checkpoint_number=epoch)
+        except (OSError, tf.errors.OpError) as e:
+            # TensorFlow writes the data files first and the index last: a failed write
+            # leaves the previous checkpoint as the newest. Remove the pieces of this one.
+            for piece in self.directory.glob(f"ckpt-{epoch}.*"):
+                piece.unlink(missing_ok=True)
+            for piece in self.directory.glob("*.tempstate*"):
+                piece.unlink(missing_ok=True)
+            raise output_error(self.directory / f"ckpt-{epoch}", _as_os_error(e), "checkpoint") from None
 
     def _attach(self, gan):
         if self.manager is not None and getattr(self, "_gan", None) is gan:
@@ -143,8 +181,16 @@ class Checkpoint(keras.callbacks.Callback):
         if gan.ema_generator is not None:
             parts["ema_generator"] = gan.ema_generator
         self.ckpt = tf.train.Checkpoint(**parts)
-        self.manager = tf.train.CheckpointManager(self.ckpt, str(self.directory), max_to_keep=self.max_to_keep,
-                                                  checkpoint_name="ckpt")
+        try:
+            self.manager = tf.train.CheckpointManager(self.ckpt, str(self.directory),
+                                                      max_to_keep=self.max_to_keep, checkpoint_name="ckpt")
+        except Exception as e:  # a garbage "checkpoint" state file: start the index afresh
+            state = self.directory / "checkpoint"
+            print(f"The checkpoint index {state} is damaged ({_first_line(e)}); rebuilding it "
+                  f"from the checkpoint files on disk.")
+            state.unlink(missing_ok=True)
+            self.manager = tf.train.CheckpointManager(self.ckpt, str(self.directory),
+                                                      max_to_keep=self.max_to_keep, checkpoint_name="ckpt")
 
 
 class HistoryLogger(keras.callbacks.Callback):
@@ -173,21 +219,19 @@ class HistoryLogger(keras.callbacks.Callback):
 
     def _write(self):
         keys = list(dict.fromkeys(k for r in self.rows for k in r))
-        tmp = self.run_dir / "history.csv.partial"
-        with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(self.rows)
-        tmp.replace(self.run_dir / "history.csv")
-        tmp = self.run_dir / "history.json.partial"
-        tmp.write_text(json.dumps(self.rows, indent=1))
-        tmp.replace(self.run_dir / "history.json")
+        with atomic_write(self.run_dir / "history.csv", "history") as tmp:
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=keys)
+                w.writeheader()
+                w.writerows(self.rows)
+        write_text(self.run_dir / "history.json", json.dumps(self.rows, indent=1), "history")
         import matplotlib
         import matplotlib.figure
 
         fig = matplotlib.figure.Figure(figsize=(6, 3.5))
         viz.plot_history(self.rows, ax=fig.subplots(), title="losses per epoch")
-        fig.savefig(self.run_dir / "losses.png", dpi=100, bbox_inches="tight")
+        with atomic_write(self.run_dir / "losses.png", "loss plot") as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight")
 
 
 class NanGuard(keras.callbacks.Callback):
@@ -250,11 +294,58 @@ class ProgressBar(keras.callbacks.Callback):
 
 
 def load_history(run_dir) -> list:
-    """The per-epoch rows of a run's ``history.json`` ([] if there is none)."""
-    path = Path(run_dir) / "history.json"
+    """The per-epoch rows of a run's ``history.json`` ([] if there is none). A damaged
+    ``history.json`` falls back to ``history.csv``; if both are damaged the earlier rows are
+    lost (with a note) and training goes on: the checkpoints hold the model, not the history."""
+    run_dir = Path(run_dir)
+    path = run_dir / "history.json"
     if not path.exists():
         return []
-    return json.loads(path.read_text())
+    try:
+        rows = json.loads(path.read_text())
+        if isinstance(rows, list) and all(isinstance(r, dict) and "epoch" in r for r in rows):
+            return rows
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(run_dir / "history.csv", newline="") as f:
+            rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in r.items() if v != ""}
+                    for r in csv.DictReader(f)]
+        print(f"{path} is damaged; read the history from history.csv instead.")
+        return rows
+    except (OSError, ValueError, KeyError, TypeError):
+        print(f"{path} and history.csv are damaged: the loss history of earlier epochs is lost "
+              f"(the model itself is in the checkpoints). New epochs are logged as usual.")
+        return []
+
+
+def _damage(prefix) -> str | None:
+    """Why the checkpoint at ``prefix`` is unreadable, or None when every tensor in it reads
+    back (TensorFlow checks each tensor's CRC32C as it reads)."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as e:  # truncated, garbled or missing files fail in many different ways
+        return _first_line(e)
+    return None
+
+
+def _first_line(error) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:300]
+
+
+def _as_os_error(error) -> OSError:
+    """An ``OSError`` carrying the errno of a TensorFlow file error, when it names one."""
+    if isinstance(error, OSError):
+        return error
+    text = str(error)
+    for code, marker in ((errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only file system"),
+                         (errno.EACCES, "Permission denied")):
+        if marker in text:
+            return OSError(code, marker)
+    return OSError(errno.EIO, _first_line(error))
 
 
 def _finite(logs) -> bool:

@@ -1,22 +1,30 @@
 """Command line: ``gancourse data|train|sample|evaluate ...`` (see ``gancourse --help``).
 
 The CLI calls the same functions as the notebooks: ``data.load_dataset``,
-``training.build_gan`` and ``training.train``.
+``training.build_gan`` and ``training.train``. It imports TensorFlow only inside the commands
+that need it, so ``--version``, ``--help`` and ``data list`` answer at once, and it checks
+every option (with :class:`gancourse.runs.RunConfig`) before it writes anything.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
 from pathlib import Path
 
-from . import __version__
+from .runs import KINDS, NOISES, SCENARIOS, RunConfig
+from .version import __version__
+
+DEFAULTS = RunConfig()
+PRETRAINED_MANIFEST = Path(__file__).resolve().parent / "pretrained" / "manifest.json"
 
 
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
+        (getattr(args, "help_of", None) or parser).print_help()
         return 0
     from .errors import GancourseError
 
@@ -31,61 +39,111 @@ def main(argv=None):
         return 130
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" after each option's help, except where there is no default."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser():
-    p = argparse.ArgumentParser(prog="gancourse", description="Helpers of the GAN course.")
+    fmt = _HelpFormatter
+    p = argparse.ArgumentParser(prog="gancourse", description="Helpers of the GAN course.",
+                                formatter_class=fmt)
     p.add_argument("--version", action="version", version=f"gancourse {__version__}")
     sub = p.add_subparsers(title="commands")
 
-    d = sub.add_parser("data", help="list datasets or describe one")
+    d = sub.add_parser("data", help="list datasets or describe one", formatter_class=fmt)
+    d.set_defaults(help_of=d)
     dsub = d.add_subparsers(title="data commands")
-    dl = dsub.add_parser("list", help="the known datasets and whether they are available offline")
+    dl = dsub.add_parser("list", help="the known datasets and where their files are")
     dl.set_defaults(func=_data_list)
     di = dsub.add_parser("info", help="shapes, class counts and pixel statistics of a dataset")
-    di.add_argument("name")
+    di.add_argument("name", help="mnist, fashion_mnist or cifar10")
     di.set_defaults(func=_data_info)
 
-    t = sub.add_parser("train", help="train a GAN; re-running the same command resumes")
-    t.add_argument("--model", choices=("gan", "dcgan", "wgan", "wgan-gp", "cgan"), default="dcgan")
-    t.add_argument("--dataset", default="fashion_mnist")
-    t.add_argument("--epochs", type=_positive, default=10)
-    t.add_argument("--scenario", choices=("baseline", "weak-d", "weak-g"),
-                   help="a model of the DCGAN study (dcgan only)")
-    t.add_argument("--batch-size", type=_positive, default=64)
-    t.add_argument("--subset", type=_positive, help="train on the first N images only")
+    t = sub.add_parser("train", help="train a GAN; re-running the same command resumes",
+                       formatter_class=fmt)
+    t.add_argument("--model", choices=KINDS, default=DEFAULTS.model, help="kind of GAN")
+    t.add_argument("--dataset", default=DEFAULTS.dataset, help="mnist, fashion_mnist or cifar10")
+    t.add_argument("--epochs", type=_positive, default=10, help="train until this many epochs are done")
+    t.add_argument("--scenario", choices=SCENARIOS, default=DEFAULTS.scenario,
+                   help="a model of notebook 03's DCGAN study (dcgan only)")
+    t.add_argument("--batch-size", type=_positive, default=DEFAULTS.batch_size, help="images per step")
+    t.add_argument("--subset", type=_positive, default=DEFAULTS.subset,
+                   help="train on the first N images only (all when not given)")
+    t.add_argument("--latent-dim", type=_positive, default=DEFAULTS.latent_dim, help="size of z")
+    t.add_argument("--noise", choices=NOISES, default=DEFAULTS.noise, help="distribution of z")
+    t.add_argument("--ema", type=float, default=DEFAULTS.ema,
+                   help="EMA decay of the generator weights in [0, 1), e.g. 0.999 (none when not given)")
+    t.add_argument("--seed", type=_nonnegative, default=DEFAULTS.seed, help="seed of weights, data order and noise")
     t.add_argument("--sample-every", type=_positive, default=1, help="save a grid every N epochs")
-    t.add_argument("--ema", type=float, help="EMA decay of the generator weights, e.g. 0.999")
-    t.add_argument("--seed", type=int, default=42)
-    t.add_argument("--out", type=Path, help="run folder (default: runs/<model>-<dataset>)")
+    t.add_argument("--keep-checkpoints", type=_positive, default=3,
+                   help="how many of the latest checkpoints to keep")
+    t.add_argument("--out", type=Path,
+                   help="run folder (default: <runs folder>/<model>[-<scenario>]-<dataset>)")
     t.set_defaults(func=_train)
 
-    s = sub.add_parser("sample", help="write a grid of generated images")
+    s = sub.add_parser("sample", help="write a grid of generated images", formatter_class=fmt)
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", type=Path, help="a run folder written by `gancourse train`")
-    src.add_argument("--pretrained", help="a pretrained generator shipped with the package")
-    s.add_argument("--n", type=_positive, default=64)
-    s.add_argument("--label", type=int, help="class to generate (conditional models)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", type=Path, default=Path("samples.png"))
+    src.add_argument("--pretrained", metavar="NAME",
+                     help=f"a generator shipped with the package: {', '.join(_pretrained_names())}")
+    s.add_argument("--n", type=_positive, default=64, help="how many images")
+    s.add_argument("--label", type=int, help="class to generate (conditional models; all classes in turn if not given)")
+    s.add_argument("--seed", type=_nonnegative, default=0, help="seed of the latent vectors")
+    s.add_argument("--out", type=Path,
+                   help="PNG file to write (default: samples/seed<SEED>.png in the run folder, or "
+                        "<runs folder>/pretrained-samples/<NAME>-seed<SEED>.png)")
     s.set_defaults(func=_sample)
 
-    e = sub.add_parser("evaluate", help="FID, KID, Inception Score and class histogram of a generator")
+    e = sub.add_parser("evaluate", help="FID, KID, Inception Score and class histogram of a generator",
+                       formatter_class=fmt)
     src = e.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", type=Path, help="a run folder written by `gancourse train`")
-    src.add_argument("--pretrained", help="a pretrained generator shipped with the package")
+    src.add_argument("--pretrained", metavar="NAME",
+                     help=f"a generator shipped with the package: {', '.join(_pretrained_names())}")
     e.add_argument("--n", type=_positive, help="generated images (default 10000; 500 in fast mode)")
     e.add_argument("--dataset", help="reference dataset (default: the generator's own)")
     e.add_argument("--extractor", help="feature extractor: a dataset's classifier (default) or inception")
-    e.add_argument("--reference", choices=("test", "train"), default="test")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--reference", choices=("test", "train"), default="test", help="reference split")
+    e.add_argument("--seed", type=_nonnegative, default=0, help="seed of the latent vectors and subsets")
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.set_defaults(func=_evaluate)
     return p
 
 
 def _evaluate(args):
-    from .metrics import evaluate_command
+    """``gancourse evaluate --run DIR | --pretrained NAME``: print a report (see
+    :func:`gancourse.evaluation.evaluate_generator`), as text or with ``--json``."""
+    from .config import is_fast
+    from .evaluation import evaluate_generator
 
-    return evaluate_command(args)
+    noise = None  # a run's GAN knows its own noise; a pretrained one's is in its manifest
+    if args.run:
+        from .training import load_run
+
+        generator, cfg, epoch = load_run(args.run)  # the GAN: its (EMA) generator and noise
+        dataset = args.dataset or cfg.dataset
+        source = f"run {args.run} (epoch {epoch})"
+    else:
+        from . import pretrained
+
+        generator = pretrained.load(args.pretrained)
+        entry = pretrained.info(args.pretrained)
+        noise, dataset = entry.get("noise"), args.dataset or entry["dataset"]
+        source = f"pretrained generator {args.pretrained}"
+    report = evaluate_generator(generator, dataset, n=args.n or (500 if is_fast() else 10000),
+                                extractor=args.extractor, reference=args.reference, noise=noise,
+                                seed=args.seed)
+    if args.json:
+        print(json.dumps(dict(report, source=source), indent=1))
+    else:
+        print(f"Evaluating {source}")
+        print(report)
+    return 0
 
 
 def _positive(text):
@@ -96,6 +154,24 @@ def _positive(text):
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _nonnegative(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _pretrained_names() -> list[str]:
+    """Names in the shipped manifest (read as JSON: no TensorFlow needed for --help)."""
+    try:
+        return sorted(json.loads(PRETRAINED_MANIFEST.read_text())["generators"])
+    except (OSError, ValueError, KeyError):
+        return []
 
 
 def _data_list(args):
@@ -121,23 +197,39 @@ def _data_info(args):
 
 
 def _train(args):
-    from . import config, data, training
+    from . import config
+    from .errors import ConfigError
 
-    spec = data.get_spec(args.dataset)
-    out = args.out or config.runs_dir() / f"{args.model}{'-' + args.scenario if args.scenario else ''}-{spec.name}"
-    run_config = {"model": args.model, "dataset": spec.name, "scenario": args.scenario,
-                  "latent_dim": 100, "image_shape": list(spec.model_shape),
-                  "num_classes": spec.num_classes, "batch_size": args.batch_size,
-                  "subset": args.subset, "ema": args.ema, "seed": args.seed}
-    training.save_run_config(out, run_config)
-    config.seed_everything(args.seed)
-    ds = data.load_dataset(spec.name)
-    pipe = data.make_pipeline(ds.x_train, ds.y_train if args.model == "cgan" else None,
-                              batch_size=args.batch_size, subset=args.subset, seed=args.seed)
-    gan = training.build_gan(args.model, spec.model_shape, spec.num_classes, args.scenario,
-                             ema=args.ema, seed=args.seed)
-    print(f"Training {args.model} on {spec.name} for {args.epochs} epochs -> {out}")
-    training.train(gan, pipe, args.epochs, run_dir=out, sample_every=args.sample_every)
+    cfg = RunConfig(model=args.model, dataset=args.dataset, scenario=args.scenario,
+                    latent_dim=args.latent_dim, batch_size=args.batch_size, subset=args.subset,
+                    ema=args.ema, seed=args.seed, noise=args.noise)
+    name = f"{cfg.model}{'-' + cfg.scenario if cfg.scenario else ''}-{cfg.dataset}"
+    out = args.out or config.runs_dir() / name
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; the run needs a folder. Choose another --out.")
+    cfg.check_resume(out)  # a different run in that folder is refused before anything is written
+
+    from . import data, training
+
+    ds = data.load_dataset(cfg.dataset)
+    available = min(len(ds.x_train), cfg.subset or len(ds.x_train))
+    if cfg.batch_size > available:
+        raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {available} training "
+                          f"images; use a batch size of at most {available}.")
+    config.seed_everything(cfg.seed)
+    pipe = data.make_pipeline(ds.x_train, ds.y_train if cfg.model == "cgan" else None,
+                              batch_size=cfg.batch_size, subset=cfg.subset, seed=cfg.seed)
+    gan = training.gan_from_config(cfg)
+    created = not out.exists()
+    print(f"Training {cfg.model} on {cfg.dataset} for {args.epochs} epochs -> {out}")
+    try:
+        training.train(gan, pipe, args.epochs, run_dir=out, config=cfg, sample_every=args.sample_every,
+                       keep_checkpoints=args.keep_checkpoints)
+    except BaseException:
+        # a new run that failed before its first checkpoint leaves no folder behind
+        if created and out.is_dir() and not any((out / "checkpoints").glob("*.index")):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     print(f"Done. Grids in {out / 'samples'}, timeline {out / 'timeline.gif'}, "
           f"losses {out / 'losses.png'}, history {out / 'history.csv'}.")
 
@@ -145,36 +237,40 @@ def _train(args):
 def _sample(args):
     import numpy as np
 
+    from . import config
+    from .errors import ConfigError
+
+    if args.out is not None and (args.out.is_dir() or args.out.suffix.lower() != ".png"):
+        raise ConfigError(f"--out {args.out} must name a .png file (not a folder).")
     from . import viz
-    from .errors import ModelError
-    from .training import generate_images, sample_latent
+    from .models import is_conditional, latent_dim_of
+    from .sampling import generate_images, sample_latent
 
     if args.run:
         from .training import load_run
 
-        gan, cfg = load_run(args.run)
-        generator, noise = gan.sampling_generator(), gan.noise
-        conditional, num_classes = gan.conditional, cfg.get("num_classes", 10)
+        gan, cfg, _ = load_run(args.run)
+        generator, noise, num_classes = gan.sampling_generator(), cfg.noise, cfg.num_classes
+        out = args.out or args.run / "samples" / f"seed{args.seed}.png"
     else:
         from . import pretrained
-        from .models import is_conditional
 
         generator, noise = pretrained.load(args.pretrained), "normal"
-        conditional, num_classes = is_conditional(generator), 10
+        num_classes = 10
+        out = args.out or config.runs_dir() / "pretrained-samples" / f"{args.pretrained}-seed{args.seed}.png"
+    conditional = is_conditional(generator)
     labels = None
     if conditional:
-        labels = np.arange(args.n) % num_classes if args.label is None else np.full(args.n, args.label)
         if args.label is not None and not 0 <= args.label < num_classes:
-            raise ModelError(f"--label must be in 0..{num_classes - 1}")
+            raise ConfigError(f"--label must be in 0..{num_classes - 1}, not {args.label}.")
+        labels = np.arange(args.n) % num_classes if args.label is None else np.full(args.n, args.label)
     elif args.label is not None:
-        raise ModelError("--label needs a conditional model (cgan)")
-    from .models import latent_dim_of
-
+        raise ConfigError("--label needs a conditional model (cgan).")
     z = sample_latent(args.n, latent_dim_of(generator), noise, args.seed)
     images = generate_images(generator, z, labels)
     ncols = num_classes if (conditional and args.label is None) else 8
-    viz.save_png(viz.upscale(viz.image_grid(images, ncols), 2), args.out)
-    print(f"Wrote {args.n} samples to {args.out}")
+    viz.save_png(viz.upscale(viz.image_grid(images, ncols), 2), out)
+    print(f"Wrote {args.n} samples to {out}")
 
 
 if __name__ == "__main__":

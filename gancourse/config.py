@@ -137,7 +137,7 @@ def setup_notebook(seed: int = 42) -> bool:
     import keras
     import matplotlib
 
-    from . import __version__
+    from .version import __version__
 
     seed_everything(seed)
     matplotlib.rcParams.update({"figure.dpi": 90, "axes.grid": False})

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import config
 from .errors import CorruptDataError, DataNotFoundError, UnknownDatasetError
+from .files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -200,11 +201,10 @@ def image_pipeline(name: str, split: str = "train", batch_size: int = 64, labels
 def save_archive(path, x_train, y_train, x_test, y_test, compress=True) -> Path:
     """Write a dataset archive in the course's layout, atomically (temp file + rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.npz")
-    (np.savez_compressed if compress else np.savez)(tmp, x_train=np.asarray(x_train, np.uint8), y_train=np.asarray(y_train, np.uint8),
-                        x_test=np.asarray(x_test, np.uint8), y_test=np.asarray(y_test, np.uint8))
-    tmp.replace(path)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    with atomic_write(path, "dataset archive") as tmp:
+        (np.savez_compressed if compress else np.savez)(tmp, **{k: np.asarray(v, np.uint8)
+                                                                for k, v in arrays.items()})
     return path
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import to_uint8
+from .files import atomic_write
 
 
 def image_grid(images, ncols=8, pad=2, pad_value=255) -> np.ndarray:
@@ -45,10 +46,8 @@ def save_png(picture, path) -> Path:
     import imageio.v3 as iio
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.png")
-    iio.imwrite(tmp, picture)
-    tmp.replace(path)
+    with atomic_write(path, "picture") as tmp:
+        iio.imwrite(tmp, picture, extension=".png")
     return path
 
 
@@ -82,10 +81,8 @@ def make_gif(frames, path, duration_ms=300, scale=2) -> Path:
     if len(pics) == 1:  # Pillow wants a plain number for a single frame
         durations = durations[0]
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.gif")
-    iio.imwrite(tmp, np.stack(pics), extension=".gif", duration=durations, loop=0)
-    tmp.replace(path)
+    with atomic_write(path, "GIF") as tmp:
+        iio.imwrite(tmp, np.stack(pics), extension=".gif", duration=durations, loop=0)
     return path
 
 

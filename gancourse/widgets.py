@@ -28,6 +28,7 @@ from . import viz  # noqa: E402
 from .data import DATASETS  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
+from .sampling import generate_images, sample_latent  # noqa: E402
 
 #: Interpolation modes: label shown on the toggle -> function.
 MODES = ("linear", "spherical")
@@ -86,8 +87,8 @@ def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps=8, mode="spheri
     if mode not in MODES:
         raise ModelError(f"mode must be one of {MODES}, not {mode!r}")
     latent_dim = latent_dim_of(generator)
-    z0 = _latent(seeds[0], latent_dim) if z0 is None else _as_vector(z0, latent_dim)
-    z1 = _latent(seeds[1], latent_dim) if z1 is None else _as_vector(z1, latent_dim)
+    z0 = sample_latent(1, latent_dim, seed=seeds[0])[0] if z0 is None else _as_vector(z0, latent_dim)
+    z1 = sample_latent(1, latent_dim, seed=seeds[1])[0] if z1 is None else _as_vector(z1, latent_dim)
     labels = _class_names(generator, class_names, dataset)
     if _use_static(static):
         return _static_paths(generator, z0, z1, steps, label, labels, size)
@@ -170,7 +171,7 @@ class LatentExplorer(_Box):
     def __init__(self, generator, directions, names, seed, span, label, class_names, size):
         self.generator, self.directions, self.span, self.size = generator, directions, span, size
         self.seed = int(seed)
-        self.base = _latent(self.seed, latent_dim_of(generator))
+        self.base = sample_latent(1, latent_dim_of(generator), seed=self.seed)[0]
         self.z = self.base.copy()
         self._hold = False
         self.sliders = [
@@ -209,7 +210,7 @@ class LatentExplorer(_Box):
     def randomise(self, _button=None):
         """A new base vector from the next seed, sliders back to 0."""
         self.seed += 1
-        self.base = _latent(self.seed, latent_dim_of(self.generator))
+        self.base = sample_latent(1, latent_dim_of(self.generator), seed=self.seed)[0]
         self.reset()
 
     def update(self):
@@ -315,7 +316,7 @@ def _use_static(static) -> bool:
 
 def _static_sweep(generator, directions, names, seed, span, label, class_names, size):
     """Rows: the directions; columns: offsets from -span to +span around the seed's z."""
-    base = _latent(seed, directions.shape[1])
+    base = sample_latent(1, directions.shape[1], seed=seed)[0]
     offsets = np.linspace(-span, span, 7, dtype="float32")
     z = (base[None, None] + offsets[None, :, None] * directions[:, None]).reshape(-1, directions.shape[1])
     frames = _run(generator, z, label)
@@ -338,23 +339,14 @@ def _static_paths(generator, z0, z1, steps, label, class_names, size):
 
 def _run(generator, z, label=0):
     """Images in [-1, 1] (NumPy) for latent vectors ``z``, all of class ``label`` if the
-    generator is conditional. A direct call (no ``predict``): fastest for one picture."""
-    z = np.asarray(z, "float32")
-    args = z
-    if is_conditional(generator):
-        args = [z, np.full((len(z), 1), int(label), "int32")]
-    return keras.ops.convert_to_numpy(generator(args, training=False)).astype("float32")
+    generator is conditional."""
+    labels = np.full(len(z), int(label)) if is_conditional(generator) else None
+    return generate_images(generator, z, labels)
 
 
 def _png(image, size):
     """PNG bytes of one generated image, enlarged (nearest neighbour) to about ``size`` px."""
     return viz.png_bytes(viz.upscale(viz.image_grid(image[None], ncols=1, pad=0), max(1, size // image.shape[0])))
-
-
-def _latent(seed, latent_dim):
-    """The standard normal latent vector of ``seed`` (the same one ``training.sample_latent``
-    gives as the first of a batch)."""
-    return np.random.default_rng(seed).standard_normal(latent_dim).astype("float32")
 
 
 def _as_vector(z, latent_dim):

@@ -61,7 +61,8 @@ def test_train_resume_and_sample(tmp_path, capsys):
 
     # the same folder cannot be reused for another model
     assert main(["train", "--model", "gan", "--dataset", "fashion_mnist", "--out", str(run), "--epochs", "1"]) == 2
-    assert "holds a different run (model: 'dcgan' -> 'gan')" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "started with other options (--model was dcgan, now gan; --subset was 128, now none)" in err
 
 
 def test_conditional_sampling_by_label(tmp_path, capsys):

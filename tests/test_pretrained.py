@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from gancourse import cli, metrics, models, pretrained, training
+from gancourse import cli, metrics, models, pretrained, sampling
 from gancourse.errors import ModelError
 
 SHIPPED = tuple(pretrained.names())  # what the manifest lists; each must load and draw
@@ -40,9 +40,9 @@ def test_every_shipped_generator_draws_every_class(name):
     # it is asked for far more often than chance (10%).
     g = pretrained.load(name)
     n = 1000
-    z = training.sample_latent(n, models.latent_dim_of(g), seed=0)
+    z = sampling.sample_latent(n, models.latent_dim_of(g), seed=0)
     labels = np.arange(n) % 10
-    images = training.generate_images(g, z, labels if models.is_conditional(g) else None)
+    images = sampling.generate_images(g, z, labels if models.is_conditional(g) else None)
     probs = metrics.get_extractor(g.dataset_name).probabilities(images)
     counts = np.bincount(probs.argmax(axis=1), minlength=10)
     assert metrics.mode_coverage(counts)["classes_covered"] >= 0.8, counts

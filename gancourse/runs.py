@@ -1,0 +1,174 @@
+"""What a training run is: one record, :class:`RunConfig`, with one owner.
+
+A run folder (``runs/<name>/``) holds ``config.json``, written from a :class:`RunConfig`
+when training starts and read back by everything that comes later: resuming (which refuses
+a command whose options differ from the run's own), ``gancourse sample``, ``gancourse
+evaluate`` and ``pretrained.export``. The defaults live here and nowhere else (the CLI's
+``--help`` shows them from this record), in the spirit of nanoGPT's single config.
+
+This module needs no TensorFlow: the CLI validates its options with it before importing
+anything heavy, and before writing anything, so a refused command leaves nothing behind.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .data import get_spec
+from .errors import ConfigError
+from .files import write_text
+
+#: The model kinds of the course (``training.build_gan``, ``gancourse train --model``).
+KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan")
+
+#: The models of notebook 03's DCGAN study (published parameter tables); dcgan only.
+SCENARIOS = ("baseline", "weak-d", "weak-g")
+
+#: Latent distributions.
+NOISES = ("normal", "uniform")
+
+#: Fields that are facts derived from others, written for readers of config.json but never
+#: compared or passed back in.
+DERIVED = ("image_shape", "num_classes")
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run (not how long it trains: ``epochs`` may grow).
+
+    ``model``: one of :data:`KINDS`. ``dataset``: a dataset name (``mnist``,
+    ``fashion_mnist``, ``cifar10``). ``scenario``: a DCGAN study model (dcgan only).
+    ``latent_dim``: size of z. ``batch_size``. ``subset``: train on the first N images.
+    ``ema``: decay of the generator's exponential moving average, in [0, 1), or None for no
+    EMA. ``seed``: seeds data order, weights and noise. ``noise``: normal or uniform z.
+    """
+
+    model: str = "dcgan"
+    dataset: str = "fashion_mnist"
+    scenario: str | None = None
+    latent_dim: int = 100
+    batch_size: int = 64
+    subset: int | None = None
+    ema: float | None = None
+    seed: int = 42
+    noise: str = "normal"
+    # Facts about the dataset, filled in by validate() (written to config.json for readers).
+    image_shape: tuple = field(default=(), compare=False)
+    num_classes: int = field(default=0, compare=False)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> RunConfig:
+        """Check every option's range; raise :class:`ConfigError` naming the option and the
+        accepted values. Fills in ``image_shape`` and ``num_classes`` from the dataset."""
+        if self.model not in KINDS:
+            raise ConfigError(f"--model must be one of {', '.join(KINDS)}, not {self.model!r}.")
+        spec = get_spec(self.dataset)  # UnknownDatasetError lists the known names
+        self.dataset = spec.name
+        if self.scenario is not None:
+            if self.scenario not in SCENARIOS:
+                raise ConfigError(f"--scenario must be one of {', '.join(SCENARIOS)}, "
+                                  f"not {self.scenario!r}.")
+            if self.model != "dcgan":
+                raise ConfigError(f"--scenario {self.scenario} picks a model of the DCGAN study: "
+                                  f"it applies to --model dcgan only, not {self.model}.")
+        _integer(self, "latent_dim", 1, 4096)
+        _integer(self, "batch_size", 1, 1 << 16)
+        _integer(self, "seed", 0, 2**32 - 1)
+        if self.subset is not None:
+            _integer(self, "subset", 1, None)
+        if self.ema is not None:
+            if (isinstance(self.ema, bool) or not isinstance(self.ema, (int, float))
+                    or not math.isfinite(self.ema) or not 0.0 <= self.ema < 1.0):
+                raise ConfigError(f"--ema must be a number in [0, 1) such as 0.999 (the share of "
+                                  f"the old average kept at each step), not {self.ema!r}.")
+            self.ema = float(self.ema)
+        if self.noise not in NOISES:
+            raise ConfigError(f"--noise must be one of {', '.join(NOISES)}, not {self.noise!r}.")
+        self.image_shape = tuple(spec.model_shape)
+        self.num_classes = spec.num_classes
+        return self
+
+    def options(self) -> dict:
+        """The fields that define the run (everything but the derived facts)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name not in DERIVED}
+
+    def to_json(self) -> str:
+        data = self.options()
+        data["image_shape"] = list(self.image_shape)
+        data["num_classes"] = self.num_classes
+        return json.dumps(data, indent=1) + "\n"
+
+    def differences(self, other: RunConfig) -> dict:
+        """``{option: (mine, other's)}`` for every option whose values differ."""
+        a, b = self.options(), other.options()
+        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+    # ------------------------------------------------------------------ run folders
+    def save(self, run_dir) -> Path:
+        """Write ``run_dir/config.json`` (atomically), creating the folder."""
+        return write_text(Path(run_dir) / "config.json", self.to_json(), "run configuration")
+
+    def check_resume(self, run_dir) -> bool:
+        """If ``run_dir`` already holds a run, make sure it is this one: raise
+        :class:`ConfigError` naming each option that differs (a run resumed with another
+        model, dataset, EMA, latent size ... would break). Returns True when there is a run to
+        resume, False for a new folder."""
+        run_dir = Path(run_dir)
+        if not (run_dir / "config.json").exists():
+            return False
+        old = load_config(run_dir)
+        diff = old.differences(self)
+        if diff:
+            changes = "; ".join(f"--{k.replace('_', '-')} was {_show(a)}, now {_show(b)}"
+                                for k, (a, b) in diff.items())
+            raise ConfigError(
+                f"{run_dir} holds a run started with other options ({changes}). To resume it, "
+                f"repeat its options (they are in {run_dir / 'config.json'}); to start a new run, "
+                f"choose another --out folder or delete {run_dir}.")
+        return True
+
+
+def load_config(run_dir) -> RunConfig:
+    """The :class:`RunConfig` of a run folder, from its ``config.json``.
+
+    Raises :class:`ConfigError` when the folder is not a run, or its file is damaged
+    (truncated, not JSON, unknown or out-of-range values)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a training run (no config.json). Train one with "
+                          f"`gancourse train ... --out {run_dir}`.")
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path} is damaged ({e}); it records how the run was started. Restore "
+                          f"it from a backup, or start a new run in another folder.") from None
+    known = {f.name for f in dataclasses.fields(RunConfig)} - set(DERIVED)
+    unknown = sorted(set(data) - known - set(DERIVED) - {"epochs_done"})
+    if unknown:
+        raise ConfigError(f"{path} has options this version of gancourse does not know "
+                          f"({', '.join(unknown)}); it was written by a newer version.")
+    data = {k: v for k, v in data.items() if k in known}
+    try:
+        return RunConfig(**data)
+    except ConfigError as e:
+        raise ConfigError(f"{path} is damaged or was edited by hand: {e}") from None
+
+
+def _integer(cfg, name, low, high):
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
+        limit = f"between {low} and {high}" if high else f"at least {low}"
+        raise ConfigError(f"--{name.replace('_', '-')} must be a whole number {limit}, not {value!r}.")
+
+
+def _show(value):
+    return "none" if value is None else str(value)

@@ -1,0 +1,204 @@
+"""Run folders: one run configuration, options checked before anything is written, resuming
+refused with other options, and damaged run folders handled (the newest intact checkpoint
+is used, history and checkpoint stay consistent, failed writes leave nothing behind)."""
+import errno
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from gancourse import files
+from gancourse.cli import main
+from gancourse.errors import ConfigError, ModelError, OutputError
+from gancourse.runs import RunConfig, load_config
+
+TINY = ["--model", "dcgan", "--dataset", "fashion_mnist", "--subset", "128"]
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(ema=1.5), "--ema must be a number in [0, 1)"),
+    (dict(ema=math.nan), "--ema must be a number in [0, 1)"),
+    (dict(ema=1.0), "--ema must be a number in [0, 1)"),
+    (dict(seed=-1), "--seed must be a whole number between 0"),
+    (dict(model="gan", scenario="weak-d"), "applies to --model dcgan only"),
+    (dict(model="stylegan"), "--model must be one of"),
+    (dict(latent_dim=0), "--latent-dim must be a whole number between 1"),
+    (dict(batch_size=2.5), "--batch-size must be a whole number"),
+])
+def test_out_of_range_options_are_refused(options, message):
+    with pytest.raises(ConfigError) as e:
+        RunConfig(**options)
+    assert message in str(e.value)
+
+
+def test_config_round_trip_and_differences(tmp_path):
+    cfg = RunConfig(model="cgan", dataset="fashion-mnist", ema=0.999, seed=3)
+    assert cfg.dataset == "fashion_mnist" and cfg.image_shape == (28, 28, 1) and cfg.num_classes == 10
+    cfg.save(tmp_path)
+    assert load_config(tmp_path) == cfg
+    assert cfg.differences(RunConfig(model="cgan", ema=None, seed=3)) == {"ema": (0.999, None)}
+
+
+@pytest.mark.parametrize("text", ['{"model": "dcgan", "dataset": "fash', "[1, 2]", '{"model": "dcgan", "ema": 7}'])
+def test_a_damaged_config_json_is_reported_as_damaged(tmp_path, text):
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(ConfigError, match="damaged"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--ema", "1.5"], "--ema must be a number in [0, 1)"),
+    (["--batch-size", "1000"], "--batch-size 1000 is larger than the 128 training images"),
+    (["--scenario", "weak-d", "--model", "gan"], "applies to --model dcgan only"),
+])
+def test_a_refused_command_leaves_no_run_folder(tmp_path, capsys, extra, message):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--epochs", "1", "--out", str(run), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not run.exists()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    assert main(["train", *TINY, "--epochs", "1", "--out", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err and target.read_text() == "keep me"
+    assert main(["sample", "--pretrained", "dcgan-mnist", "--out", str(tmp_path)]) == 2
+    assert "must name a .png file" in capsys.readouterr().err
+
+
+def test_train_without_usable_data_leaves_no_run_folder(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "fashion_mnist.npz").write_bytes(b"not an archive")
+    monkeypatch.setenv("GANCOURSE_DATA_DIR", str(data))
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--epochs", "1", "--out", str(run)]) == 2
+    assert "is not a valid .npz archive" in capsys.readouterr().err and not run.exists()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A 3-epoch run that keeps every checkpoint (copied by each test that damages it)."""
+    run = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["train", *TINY, "--epochs", "3", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    return run
+
+
+def _copy(run, tmp_path):
+    import shutil
+
+    return shutil.copytree(run, tmp_path / "run")
+
+
+def test_resuming_with_other_options_names_the_option(trained_run, tmp_path, capsys):
+    run = _copy(trained_run, tmp_path)
+    assert main(["train", *TINY, "--epochs", "4", "--ema", "0.99", "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "--ema was none, now 0.99" in err and "choose another --out folder" in err
+    assert load_config(run).ema is None  # nothing changed
+
+
+@pytest.mark.parametrize("damage", ["truncate-data", "garble-index", "delete-data"])
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(trained_run, tmp_path, capsys, damage):
+    from gancourse.training import load_run
+
+    run = _copy(trained_run, tmp_path)
+    ckpt = run / "checkpoints"
+    data = next(ckpt.glob("ckpt-3.data-*"))
+    if damage == "truncate-data":
+        data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    elif damage == "garble-index":
+        index = ckpt / "ckpt-3.index"
+        raw = bytearray(index.read_bytes())
+        raw[len(raw) // 3: len(raw) // 3 + 64] = os.urandom(64)
+        index.write_bytes(bytes(raw))
+    else:
+        data.unlink()
+    gan, cfg, epoch = load_run(run)
+    out = capsys.readouterr().out
+    assert epoch == 2 and "ckpt-3 is damaged" in out and "Restored checkpoint ckpt-2" in out
+    assert all(np.isfinite(w).all() for w in gan.generator.get_weights())
+    # training resumes from epoch 2, and the history has each epoch exactly once
+    assert main(["train", *TINY, "--epochs", "4", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    assert [r["epoch"] for r in json.loads((run / "history.json").read_text())] == [1, 2, 3, 4]
+
+
+def test_a_garbage_checkpoint_state_file_is_rebuilt(trained_run, tmp_path, capsys):
+    from gancourse.training import load_run
+
+    run = _copy(trained_run, tmp_path)
+    (run / "checkpoints" / "checkpoint").write_text("\x00\x01 garbage {{{")
+    _, _, epoch = load_run(run)
+    assert epoch == 3
+
+
+def test_when_every_checkpoint_is_damaged_the_message_says_damaged(trained_run, tmp_path):
+    from gancourse.training import load_run
+
+    run = _copy(trained_run, tmp_path)
+    for data in (run / "checkpoints").glob("ckpt-*.data-*"):
+        data.write_bytes(b"\x00" * 100)
+    with pytest.raises(ModelError, match="is damaged") as e:
+        load_run(run)
+    assert "different architecture" not in str(e.value)
+
+
+def test_history_killed_before_or_after_its_checkpoint(trained_run, tmp_path):
+    from gancourse.callbacks import load_history
+
+    run = _copy(trained_run, tmp_path)
+    # a kill after the history row of epoch 3 but before checkpoint 3 was written
+    for piece in (run / "checkpoints").glob("ckpt-3.*"):
+        piece.unlink()
+    state = run / "checkpoints" / "checkpoint"
+    state.write_text(state.read_text().replace("ckpt-3", "ckpt-2"))
+    assert main(["train", *TINY, "--epochs", "3", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    assert [r["epoch"] for r in load_history(run)] == [1, 2, 3]
+    # a truncated history.json falls back to history.csv
+    (run / "history.json").write_text('[{"epoch": 1, "d_lo')
+    assert [r["epoch"] for r in load_history(run)] == [1, 2, 3]
+
+
+def test_sample_without_out_goes_into_the_run_folder(trained_run, tmp_path, monkeypatch):
+    run = _copy(trained_run, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "--run", str(run), "--n", "8", "--seed", "5"]) == 0
+    assert (run / "samples" / "seed5.png").exists() and not (tmp_path / "samples.png").exists()
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "history.json"
+    target.write_text("old")
+
+    def disk_full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", disk_full)
+    with pytest.raises(OutputError, match="disk is full") as e:
+        files.write_text(target, "new")
+    assert "run the same command again" in str(e.value)
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]
+
+
+def test_a_checkpoint_that_cannot_be_written_keeps_the_previous(trained_run, tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from gancourse.callbacks import Checkpoint
+    from gancourse.training import load_run
+
+    run = _copy(trained_run, tmp_path)
+    gan, _, _ = load_run(run)
+    ckpt = Checkpoint(run / "checkpoints", max_to_keep=5)
+    ckpt.restore(gan, verbose=False)
+
+    def disk_full(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
+
+    monkeypatch.setattr(ckpt.manager, "save", disk_full)
+    with pytest.raises(OutputError, match="disk is full"):
+        ckpt.save(4)
+    assert not list((run / "checkpoints").glob("ckpt-4*"))
+    assert Checkpoint(run / "checkpoints").restore(gan) == 3
