@@ -82,11 +82,11 @@ def main(argv=None):
 
     print(f"\nScoring: {args.n} generated images vs {args.n} real test images, "
           "Fashion-MNIST classifier features", flush=True)
-    baseline = gc.metrics.evaluate_images(fashion.x_train[:args.n], "fashion_mnist", reference="test")
+    baseline = gc.evaluation.evaluate_images(fashion.x_train[:args.n], "fashion_mnist", reference="test")
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, (name, run) in enumerate(runs.items()):
-        report = gc.metrics.evaluate_generator(run["gan"], "fashion_mnist", n=args.n)
+        report = gc.evaluation.evaluate_generator(run["gan"], "fashion_mnist", n=args.n)
         picture = gc.viz.image_grid(run["gan"].generate(64, seed=0), 8)
         gc.viz.save_png(gc.viz.upscale(picture, 2), args.out / f"variant{i + 1}.png")
         rows.append((name, run, report))

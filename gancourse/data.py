@@ -86,9 +86,15 @@ class Dataset:
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
 
+def normalise_name(name) -> str:
+    """The one spelling rule for names typed by people: ``"Fashion-MNIST "`` ->
+    ``"fashion_mnist"`` (datasets, feature extractors)."""
+    return str(name).strip().lower().replace("-", "_")
+
+
 def get_spec(name: str) -> DatasetSpec:
     """The registry entry for ``name``; an unknown name lists the known ones."""
-    key = str(name).strip().lower().replace("-", "_")
+    key = normalise_name(name)
     if key not in DATASETS:
         raise UnknownDatasetError(
             f"Unknown dataset {name!r}. Known datasets: {', '.join(DATASETS)}. "

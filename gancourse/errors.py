@@ -29,5 +29,21 @@ class ModelError(GancourseError, ValueError):
     """A model or checkpoint does not fit what was asked of it (shapes, names, files)."""
 
 
+class ConfigError(GancourseError, ValueError):
+    """An option value out of range, or a run resumed with options other than its own."""
+
+
+class OutputError(GancourseError, OSError):
+    """A file could not be written (disk full, read-only folder, a folder in the way)."""
+
+
 class TrainingError(GancourseError, RuntimeError):
     """Training cannot go on (e.g. the losses became NaN)."""
+
+
+class MetricError(GancourseError, ValueError):
+    """Inputs a metric cannot work with (shapes, ranges, too few samples, not a covariance)."""
+
+
+class ExtractorUnavailableError(GancourseError, RuntimeError):
+    """A feature extractor whose weights cannot be had (e.g. Inception weights offline)."""

@@ -8,6 +8,19 @@ import math
 import numpy as np
 
 
+def _yes(msg) -> bool:
+    print(f"✅ Correct: {msg}")
+    return True
+
+
+def _no(msg) -> bool:
+    print(f"❌ Not yet: {msg}")
+    return False
+
+
+# ---------------------------------------------------------------- checks, by notebook
+
+
 def check_normalise(fn) -> bool:
     """00: ``fn(x_uint8)`` must return float32 images in [-1, 1] with a channel axis."""
     x = np.array([[[0, 255], [127, 128]]], dtype=np.uint8)  # one 2x2 image
@@ -106,6 +119,60 @@ def check_deeper_generator(generator, baseline=None) -> bool:
     return _yes(f"{convs(generator)} convolution layers (default {convs(baseline)}), 28x28x1 in [-1, 1].")
 
 
+def check_critic_loss(fn) -> bool:
+    """04: ``fn(real_scores, fake_scores)`` must return the WGAN critic loss to minimise."""
+    real, fake = np.array([2.0, 1.0, 3.0]), np.array([0.5, -0.5, 0.0])
+    try:
+        value = float(fn(real, fake))
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if math.isclose(value, 0.0 - 2.0, rel_tol=1e-6):
+        return _yes("mean(fake) - mean(real): minimising it widens the gap the critic measures.")
+    if math.isclose(value, 2.0, rel_tol=1e-6):
+        return _no("that is the gap the critic *maximises*; return its negative")
+    return _no(f"got {value}; expected mean(fake_scores) - mean(real_scores) = -2.0")
+
+
+def check_linear_penalty(answer) -> bool:
+    """04: gradient penalty of f(x) = w.x with w = (1.2, 1.6): (|w| - 1)^2 = 1."""
+    if math.isclose(float(answer), 1.0, rel_tol=1e-3):
+        return _yes("|w| = 2 everywhere, so the penalty is (2 - 1)^2 = 1.")
+    return _no("the gradient of w.x is w everywhere; its norm is sqrt(1.2^2 + 1.6^2)")
+
+
+def check_grid_labels(fn) -> bool:
+    """05: ``fn(classes, cols)`` gives the labels of a class-by-row grid, row by row."""
+    try:
+        out = np.asarray(fn(3, 2)).reshape(-1)
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if out.tolist() == [0, 0, 1, 1, 2, 2]:
+        return _yes("row k holds class k in every column.")
+    if out.tolist() == [0, 1, 2, 0, 1, 2]:
+        return _no("that is column by column (np.tile); rows should be one class each (np.repeat)")
+    return _no(f"for 3 classes and 2 columns expected [0, 0, 1, 1, 2, 2], got {out.tolist()}")
+
+
+def check_concat_dense(answer) -> bool:
+    """05: parameters of Dense(7*7*128, no bias) on a 100 + 50 input."""
+    if int(answer) == 150 * 7 * 7 * 128:
+        return _yes(f"(100 + 50) x 6272 = {150 * 6272:,} weights.")
+    return _no("inputs x outputs: the input is the concatenation, 100 + 50 = 150 wide")
+
+
+def check_start_sizes(answer_32, answer_64) -> bool:
+    """06: first feature-map side for 32x32 (two upsamplings) and 64x64 (three)."""
+    if (int(answer_32), int(answer_64)) == (8, 8):
+        return _yes("32 / 2^2 = 8 and 64 / 2^3 = 8.")
+    return _no("each stride-2 upsampling doubles the side: divide by 2 per upsampling")
+
+
+def check_batch_bytes(answer) -> bool:
+    """06: bytes of a float32 batch of 64 images of 32x32x3."""
+    if int(answer) == 64 * 32 * 32 * 3 * 4:
+        return _yes(f"{64 * 32 * 32 * 3 * 4:,} bytes (768 KiB); the cached training set is about 600 MB.")
+    return _no("batch x height x width x channels x 4 bytes per float32")
+
 
 def check_slerp(fn) -> bool:
     """07: ``fn(z0, z1, t)`` must give the spherical interpolation of two vectors of equal
@@ -166,67 +233,3 @@ def check_confident_is(answer) -> bool:
     if math.isclose(float(answer), 5.0, rel_tol=1e-3):
         return _yes("p(y|x) is one-hot and p(y) uniform over 5 classes: KL = log 5 for every image, IS = 5.")
     return _no("IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), KL = -log p(y) for the image's class")
-
-def _yes(msg) -> bool:
-    print(f"✅ Correct: {msg}")
-    return True
-
-
-def _no(msg) -> bool:
-    print(f"❌ Not yet: {msg}")
-    return False
-
-
-def check_critic_loss(fn) -> bool:
-    """04: ``fn(real_scores, fake_scores)`` must return the WGAN critic loss to minimise."""
-    real, fake = np.array([2.0, 1.0, 3.0]), np.array([0.5, -0.5, 0.0])
-    try:
-        value = float(fn(real, fake))
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if math.isclose(value, 0.0 - 2.0, rel_tol=1e-6):
-        return _yes("mean(fake) - mean(real): minimising it widens the gap the critic measures.")
-    if math.isclose(value, 2.0, rel_tol=1e-6):
-        return _no("that is the gap the critic *maximises*; return its negative")
-    return _no(f"got {value}; expected mean(fake_scores) - mean(real_scores) = -2.0")
-
-
-def check_linear_penalty(answer) -> bool:
-    """04: gradient penalty of f(x) = w.x with w = (1.2, 1.6): (|w| - 1)^2 = 1."""
-    if math.isclose(float(answer), 1.0, rel_tol=1e-3):
-        return _yes("|w| = 2 everywhere, so the penalty is (2 - 1)^2 = 1.")
-    return _no("the gradient of w.x is w everywhere; its norm is sqrt(1.2^2 + 1.6^2)")
-
-
-def check_grid_labels(fn) -> bool:
-    """05: ``fn(classes, cols)`` gives the labels of a class-by-row grid, row by row."""
-    try:
-        out = np.asarray(fn(3, 2)).reshape(-1)
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if out.tolist() == [0, 0, 1, 1, 2, 2]:
-        return _yes("row k holds class k in every column.")
-    if out.tolist() == [0, 1, 2, 0, 1, 2]:
-        return _no("that is column by column (np.tile); rows should be one class each (np.repeat)")
-    return _no(f"for 3 classes and 2 columns expected [0, 0, 1, 1, 2, 2], got {out.tolist()}")
-
-
-def check_concat_dense(answer) -> bool:
-    """05: parameters of Dense(7*7*128, no bias) on a 100 + 50 input."""
-    if int(answer) == 150 * 7 * 7 * 128:
-        return _yes(f"(100 + 50) x 6272 = {150 * 6272:,} weights.")
-    return _no("inputs x outputs: the input is the concatenation, 100 + 50 = 150 wide")
-
-
-def check_start_sizes(answer_32, answer_64) -> bool:
-    """06: first feature-map side for 32x32 (two upsamplings) and 64x64 (three)."""
-    if (int(answer_32), int(answer_64)) == (8, 8):
-        return _yes("32 / 2^2 = 8 and 64 / 2^3 = 8.")
-    return _no("each stride-2 upsampling doubles the side: divide by 2 per upsampling")
-
-
-def check_batch_bytes(answer) -> bool:
-    """06: bytes of a float32 batch of 64 images of 32x32x3."""
-    if int(answer) == 64 * 32 * 32 * 3 * 4:
-        return _yes(f"{64 * 32 * 32 * 3 * 4:,} bytes (768 KiB); the cached training set is about 600 MB.")
-    return _no("batch x height x width x channels x 4 bytes per float32")

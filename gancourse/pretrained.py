@@ -5,7 +5,7 @@ recognisable pictures, without a long training run first. The folder ``gancourse
 holds one ``<name>.weights.h5`` per generator (Keras weights, stored as float16 to keep the
 package small) and ``manifest.json``, which records for every name how to rebuild the
 architecture (a builder of :mod:`gancourse.models` and its arguments) and how the weights
-were trained (command, epochs, wall time, machine, date). ``benchmarks/train_pretrained.py``
+were trained (command, epochs, wall time, machine, date). ``scripts/train_pretrained.py``
 reproduces them with the course's own CLI.
 
 >>> from gancourse import pretrained
@@ -15,10 +15,7 @@ reproduces them with the course's own CLI.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import tempfile
-import warnings
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +28,8 @@ import keras  # noqa: E402
 
 from . import models  # noqa: E402
 from .errors import ModelError  # noqa: E402
+from .files import write_text  # noqa: E402
+from .weights import check_weights_file, load_checked, save_float16, sha256_of  # noqa: E402
 
 #: The folder of shipped weights and their manifest.
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -44,12 +43,12 @@ BUILDERS = {
     "cgan_mlp_generator": models.cgan_mlp_generator,
 }
 
-#: The generator each CLI/``build_gan`` model kind uses (what :func:`export` records).
-_BUILDER_OF_KIND = {"dcgan": "dcgan_generator", "wgan": "dcgan_generator",
-                    "wgan-gp": "dcgan_generator", "cgan": "cgan_dcgan_generator",
-                    "gan": "mlp_generator"}
-
 MACHINE = "2 CPU cores, no GPU"
+
+#: What to do about a weights file that fails its checks.
+_REMEDY = ("Reinstall gancourse (or restore the file from the repository); an exported "
+           "generator can be re-exported with gancourse.pretrained.export(), a shipped one "
+           "re-created with scripts/train_pretrained.py.")
 
 
 def names(directory=None) -> list[str]:
@@ -69,23 +68,21 @@ def info(name, directory=None) -> dict:
 def load(name, directory=None):
     """The pretrained generator ``name`` as a ready ``keras.Model`` with float32 weights.
 
-    The architecture is rebuilt from the manifest, the file's layout is checked against it
-    (so a wrong or damaged file gives a clear :class:`ModelError`, not half-loaded weights),
-    then the float16 weights are loaded into the float32 model. The returned model carries
-    ``pretrained_name`` and ``dataset_name`` attributes (used by :mod:`gancourse.widgets`
-    for class names).
+    The architecture is rebuilt from the manifest, the file's layout and SHA-256 are checked
+    against it (so a wrong or damaged file gives a clear :class:`ModelError`, not half-loaded
+    or NaN weights; see :mod:`gancourse.weights`), then the float16 weights are loaded into
+    the float32 model. The returned model carries ``pretrained_name`` and ``dataset_name``
+    attributes (used by :mod:`gancourse.widgets` for class names).
     """
     entry = info(name, directory)
     folder = Path(directory) if directory is not None else PRETRAINED_DIR
     path = folder / entry["file"]
     if not path.is_file():
         raise ModelError(f"The weights of {name!r} are missing: {path} does not exist. "
-                         f"Reinstall gancourse, or re-create them with benchmarks/train_pretrained.py.")
+                         f"Reinstall gancourse, or re-create them with scripts/train_pretrained.py.")
     generator = build(entry)
-    check_weights_file(generator, path, what=f"{name!r} ({_describe(entry)})")
-    with warnings.catch_warnings():  # the layout is already checked; Keras' notes are noise
-        warnings.simplefilter("ignore")
-        generator.load_weights(path)
+    load_checked(generator, path, entry.get("sha256"), what=f"{name!r} ({_describe(entry)})",
+                 remedy=_REMEDY)
     generator.pretrained_name = name
     generator.dataset_name = entry.get("dataset")
     return generator
@@ -103,33 +100,6 @@ def build(entry):
     return BUILDERS[builder](**kwargs)
 
 
-def check_weights_file(model, path, what="this model"):
-    """Raise :class:`ModelError` unless the ``.weights.h5`` file at ``path`` holds exactly
-    the variables (names and shapes) that ``model`` would save."""
-    try:
-        found = _h5_layout(path)
-    except OSError as e:
-        raise ModelError(f"{path} is not a readable Keras weights file ({e}).") from None
-    with tempfile.TemporaryDirectory() as tmp:
-        reference = Path(tmp) / "reference.weights.h5"
-        model.save_weights(reference)
-        expected = _h5_layout(reference)
-    if found == expected:
-        return
-    problems = []
-    for key in sorted(set(found) | set(expected)):
-        if key not in found:
-            problems.append(f"{key} is missing from the file (model: {expected[key]})")
-        elif key not in expected:
-            problems.append(f"{key} {found[key]} is in the file but not in the model")
-        elif found[key] != expected[key]:
-            problems.append(f"{key} has shape {found[key]} in the file but {expected[key]} in the model")
-    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    raise ModelError(f"The weights file {path} does not match the architecture of {what}: "
-                     f"{'; '.join(problems[:3])}{more}. It was written for another architecture "
-                     f"or is damaged; re-export it with gancourse.pretrained.export().")
-
-
 def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, directory=None,
            notes=None) -> Path:
     """Save the sampling generator of a training run (its EMA copy if it has one and
@@ -141,9 +111,10 @@ def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, director
     the file and comparing pictures with the original (``max_abs_diff`` in the manifest).
     """
     from .callbacks import load_history
-    from .training import load_run, sample_latent
+    from .sampling import sample_latent
+    from .training import load_run
 
-    gan, cfg = load_run(run_dir)
+    gan, cfg, epoch = load_run(run_dir)
     generator = gan.sampling_generator(use_ema)
     if wall_time_s is None:
         wall_time_s = sum(row.get("seconds", 0.0) for row in load_history(run_dir)) or None
@@ -151,16 +122,16 @@ def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, director
     folder.mkdir(parents=True, exist_ok=True)
     entry = {
         "file": f"{name}.weights.h5",
-        "builder": _BUILDER_OF_KIND[cfg["model"]],
+        "builder": _builder_name(generator),
         "kwargs": _builder_kwargs(generator, cfg),
-        "dataset": cfg["dataset"],
+        "dataset": cfg.dataset,
         "noise": gan.noise,
-        "model": cfg["model"],
-        "epochs": cfg["epochs_done"],
-        "batch_size": cfg.get("batch_size"),
-        "ema": cfg.get("ema"),
+        "model": cfg.model,
+        "epochs": epoch,
+        "batch_size": cfg.batch_size,
+        "ema": cfg.ema,
         "ema_weights": generator is gan.ema_generator,
-        "seed": cfg.get("seed"),
+        "seed": cfg.seed,
         "command": command,
         "wall_time_s": None if wall_time_s is None else round(float(wall_time_s)),
         "machine": MACHINE,
@@ -169,15 +140,11 @@ def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, director
     }
     if notes:
         entry["notes"] = notes
-    path = folder / entry["file"]
-    tmp = folder / f"{name}.partial.weights.h5"
-    generator.save_weights(tmp)
-    _to_float16(tmp)
-    tmp.replace(path)
+    path = save_float16(generator, folder / entry["file"])
 
     # round trip: rebuild from the entry alone, load, compare with the trained generator
     rebuilt = build(entry)
-    check_weights_file(rebuilt, path, what=name)
+    check_weights_file(rebuilt, path, what=name, remedy=_REMEDY)
     rebuilt.load_weights(path)
     z = sample_latent(64, models.latent_dim_of(generator), gan.noise, seed=0)
     args = [z, (np.arange(64) % 10).reshape(-1, 1).astype("int32")] if models.is_conditional(generator) else z
@@ -185,7 +152,7 @@ def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, director
     b = keras.ops.convert_to_numpy(rebuilt(args, training=False))
     entry["max_abs_diff"] = round(float(np.abs(a - b).max()), 5)
     entry["bytes"] = path.stat().st_size
-    entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    entry["sha256"] = sha256_of(path)
 
     manifest = _manifest(directory)
     manifest["generators"][name] = entry
@@ -212,9 +179,7 @@ def _write_manifest(manifest, folder):
     path = Path(folder) / "manifest.json"
     manifest = {"format": 1, **manifest,
                 "generators": dict(sorted(manifest["generators"].items()))}
-    tmp = path.with_name("manifest.partial.json")
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
-    tmp.replace(path)
+    write_text(path, json.dumps(manifest, indent=1) + "\n", "manifest")
 
 
 def _describe(entry) -> str:
@@ -222,48 +187,21 @@ def _describe(entry) -> str:
     return f"{entry.get('builder')}({args})"
 
 
+def _builder_name(generator) -> str:
+    """The builder that made ``generator``: every builder names its model after itself."""
+    if generator.name not in BUILDERS:
+        raise ModelError(f"Cannot export a generator named {generator.name!r}: only generators "
+                         f"built by {', '.join(BUILDERS)} can be rebuilt from a manifest.")
+    return generator.name
+
+
 def _builder_kwargs(generator, cfg) -> dict:
     """The builder arguments that rebuild ``generator`` (read off the model itself, so they
     stay right even if ``build_gan``'s defaults change later)."""
     kwargs = {"latent_dim": models.latent_dim_of(generator),
               "image_shape": list(generator.output_shape[1:])}
-    if cfg["model"] != "gan":
+    if cfg.model != "gan":
         kwargs["width"] = int(generator.get_layer("reshape").output.shape[-1])
     if models.is_conditional(generator):
-        kwargs["num_classes"] = int(cfg.get("num_classes", 10))
+        kwargs["num_classes"] = int(cfg.num_classes)
     return kwargs
-
-
-def _h5_layout(path) -> dict:
-    """``{dataset path: shape}`` of every array in an HDF5 file."""
-    import h5py
-
-    layout = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda key, obj: layout.__setitem__(key, tuple(obj.shape))
-                     if isinstance(obj, h5py.Dataset) else None)
-    return layout
-
-
-def _to_float16(path):
-    """Rewrite an HDF5 weights file with every float array stored as float16 (half the
-    size; the pictures change by far less than one grey level). A new file is written,
-    because HDF5 does not give back the space of deleted arrays."""
-    import h5py
-
-    path = Path(path)
-    half = path.with_name(path.name + ".f16")
-    with h5py.File(path, "r") as src, h5py.File(half, "w") as dst:
-        dst.attrs.update(dict(src.attrs))
-
-        def copy(key, obj):
-            if isinstance(obj, h5py.Group):
-                dst.require_group(key).attrs.update(dict(obj.attrs))
-                return
-            data = obj[()]
-            if np.issubdtype(data.dtype, np.floating):
-                data = data.astype("float16")
-            dst.create_dataset(key, data=data).attrs.update(dict(obj.attrs))
-
-        src.visititems(copy)
-    half.replace(path)

@@ -1,5 +1,6 @@
 """Every self-check accepts the notebook's solution and rejects a wrong answer."""
 import math
+import types
 
 import numpy as np
 
@@ -12,10 +13,16 @@ def test_normalise():
     assert not ex.check_normalise(lambda x: 1 / 0)
 
 
-def test_class_balance():
-    counts = np.bincount(data.load_dataset("mnist").y_train)
-    # the synthetic test data is not balanced: the check says so instead of accepting
-    assert not ex.check_class_balance(int(counts[0]), "mnist") or counts.min() == counts.max()
+def test_class_balance(monkeypatch):
+    counts = np.bincount(data.load_dataset("fashion_mnist").y_train)
+    assert counts.min() == counts.max()  # the test data is balanced, like the real set
+    assert ex.check_class_balance(int(counts[0]), "fashion_mnist")
+    assert not ex.check_class_balance(int(counts[0]) + 1, "fashion_mnist")
+    assert not ex.check_class_balance(len(data.load_dataset("fashion_mnist").y_train), "fashion_mnist")
+    # on unbalanced data no single count is right, and the check says so
+    unbalanced = types.SimpleNamespace(y_train=np.array([0, 0, 1], np.uint8))
+    monkeypatch.setattr(data, "load_dataset", lambda name: unbalanced)
+    assert not ex.check_class_balance(2, "fashion_mnist")
 
 
 def test_optimal_discriminator_and_equilibrium():

@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from gancourse import cli, metrics, models, pretrained, sampling
+from gancourse import cli, evaluation, metrics, models, pretrained, sampling, weights
 from gancourse.errors import ModelError
 
 SHIPPED = tuple(pretrained.names())  # what the manifest lists; each must load and draw
@@ -43,7 +43,7 @@ def test_every_shipped_generator_draws_every_class(name):
     z = sampling.sample_latent(n, models.latent_dim_of(g), seed=0)
     labels = np.arange(n) % 10
     images = sampling.generate_images(g, z, labels if models.is_conditional(g) else None)
-    probs = metrics.get_extractor(g.dataset_name).probabilities(images)
+    probs = evaluation.get_extractor(g.dataset_name).probabilities(images)
     counts = np.bincount(probs.argmax(axis=1), minlength=10)
     assert metrics.mode_coverage(counts)["classes_covered"] >= 0.8, counts
     if models.is_conditional(g):
@@ -106,6 +106,36 @@ def test_damaged_or_missing_file_is_a_clear_error(copy_of_shipped):
         pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
 
 
+def test_a_damaged_weights_file_is_refused(copy_of_shipped):
+    # 4 KiB overwritten in the middle: still a readable HDF5 file of the right layout (before
+    # the SHA-256 check it loaded, with NaN weights); now refused by its hash.
+    path = copy_of_shipped / "dcgan-fashion_mnist.weights.h5"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    assert weights.h5_layout(path) == weights.h5_layout(pretrained.PRETRAINED_DIR / path.name)
+    with pytest.raises(ModelError, match="SHA-256") as err:
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+    assert "dcgan-fashion_mnist" in str(err.value) and "damaged" in str(err.value)
+
+
+def test_another_generators_file_of_the_same_layout_is_refused(copy_of_shipped):
+    # dcgan-mnist has exactly the architecture of dcgan-fashion_mnist: only the hash tells.
+    shutil.copy(pretrained.PRETRAINED_DIR / "dcgan-mnist.weights.h5",
+                copy_of_shipped / "dcgan-fashion_mnist.weights.h5")
+    with pytest.raises(ModelError, match="another model with the same layout"):
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+
+
+def test_a_manifest_entry_without_a_hash_is_refused(copy_of_shipped):
+    manifest = json.loads((copy_of_shipped / "manifest.json").read_text())
+    del manifest["generators"]["dcgan-fashion_mnist"]["sha256"]
+    (copy_of_shipped / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="records no SHA-256"):
+        pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
+
+
 def test_manifest_cannot_name_an_arbitrary_builder(copy_of_shipped):
     manifest = json.loads((copy_of_shipped / "manifest.json").read_text())
     manifest["generators"]["dcgan-fashion_mnist"]["builder"] = "scenario_models"
@@ -126,6 +156,8 @@ def test_export_then_load_round_trip(tmp_path):
     entry = pretrained.info("cgan-test", folder)
     assert entry["builder"] == "cgan_dcgan_generator" and entry["epochs"] == 1
     assert entry["max_abs_diff"] < 0.02
+    assert entry["sha256"] == weights.sha256_of(path)  # what load() checks the file against
+    assert sorted(p.name for p in folder.iterdir()) == ["cgan-test.weights.h5", "manifest.json"]
     g = pretrained.load("cgan-test", directory=folder)
     assert models.is_conditional(g) and g.output_shape[1:] == (28, 28, 1)
 

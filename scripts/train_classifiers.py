@@ -1,6 +1,6 @@
 """Train the small CNN classifiers that the offline FID/KID/IS use, and ship their weights.
 
-For each dataset this trains :func:`gancourse.metrics.build_classifier` on the real training
+For each dataset this trains :func:`gancourse.evaluation.build_classifier` on the real training
 split (loaded with :func:`gancourse.data.load_dataset`, so point ``GANCOURSE_DATA_DIR`` at
 the folder that holds the real ``<name>.npz`` archives), then
 
@@ -16,27 +16,24 @@ Measured here (2 CPU cores shared with other trainings, so wall time is 2-3x the
 time): MNIST 3 epochs 4 min of CPU, Fashion-MNIST 10 epochs 15 min, CIFAR-10
 12 epochs 18 min of CPU (56 min wall at a load average of 12). Usage::
 
-    GANCOURSE_DATA_DIR=/path/to/real/data nice -n 5 python benchmarks/train_classifiers.py
-    GANCOURSE_DATA_DIR=/path/to/real/data python benchmarks/train_classifiers.py --dataset cifar10 --epochs 20
+    GANCOURSE_DATA_DIR=/path/to/real/data nice -n 5 python scripts/train_classifiers.py
+    GANCOURSE_DATA_DIR=/path/to/real/data python scripts/train_classifiers.py --dataset cifar10 --epochs 20
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-
-from gancourse import metrics  # noqa: E402
-from gancourse.config import quiet_tensorflow, seed_everything  # noqa: E402
-from gancourse.data import find_archive, load_dataset, to_model_range  # noqa: E402
+from gancourse import evaluation
+from gancourse.config import quiet_tensorflow, seed_everything
+from gancourse.data import find_archive, load_dataset, to_model_range
+from gancourse.weights import save_float16, sha256_of
 
 tf = quiet_tensorflow()
 import keras  # noqa: E402
@@ -58,7 +55,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=metrics.CLASSIFIER_DIR)
+    p.add_argument("--out", type=Path, default=evaluation.CLASSIFIER_DIR)
     args = p.parse_args(argv)
 
     names = list(SETTINGS) if "all" in args.dataset else args.dataset
@@ -76,7 +73,7 @@ def train_one(name, args) -> dict:
     ds = load_dataset(name, download=False)
     print(f"{name}: {len(ds.x_train)} training images from {ds.path.name}", flush=True)
 
-    model = metrics.build_classifier(name)
+    model = evaluation.build_classifier(name)
     steps = epochs * int(np.ceil(len(ds.x_train) / args.batch_size))
     # Short linear warm-up, then cosine decay to zero: reaches good accuracy in few epochs.
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -93,26 +90,26 @@ def train_one(name, args) -> dict:
 
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{name}.weights.h5"
-    trained = metrics.build_classifier(name)  # uncompiled: saves no optimizer state
+    trained = evaluation.build_classifier(name)  # uncompiled: saves no optimizer state
     trained.set_weights(model.get_weights())
-    save_float16_weights(trained, path)
+    save_float16(trained, path)
 
-    shipped = metrics.build_classifier(name)
+    shipped = evaluation.build_classifier(name)
     shipped.load_weights(path)
     probs = shipped.predict(to_model_range(ds.x_test), batch_size=500, verbose=0)
     accuracy = float(np.mean(np.argmax(probs, axis=1) == ds.y_test))
 
     command = (f"GANCOURSE_DATA_DIR=<folder of the real {name}.npz> python "
-               f"benchmarks/train_classifiers.py --dataset {name} --epochs {epochs} "
+               f"scripts/train_classifiers.py --dataset {name} --epochs {epochs} "
                f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}")
     return {
-        "architecture": metrics.classifier_architecture(name),
+        "architecture": evaluation.classifier_architecture(name),
         "params": int(shipped.count_params()),
         "feature_dim": int(shipped.get_layer("features").units),
         "weights": path.name,
         "weights_dtype": "float16",
         "weights_bytes": path.stat().st_size,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": sha256_of(path),
         "test_accuracy": round(accuracy, 4),
         "test_images": int(len(ds.x_test)),
         "train_images": int(len(ds.x_train)),
@@ -171,44 +168,13 @@ def random_flip_and_shift(images, flip, pad, rng):
     return images
 
 
-def save_float16_weights(model, path):
-    """Save the weights with Keras, then rewrite every float32 array in the file as float16.
-
-    Keras casts on load (``variable.assign``), so the file loads into the ordinary float32
-    model. It is half the size; the rounding to about 3 significant digits costs nothing
-    measurable, and the accuracy recorded is measured after reloading this very file.
-    """
-    import h5py
-
-    path = Path(path)
-    tmp = path.with_name(path.name.replace(".weights.h5", ".tmp.weights.h5"))
-    model.save_weights(tmp)
-    with h5py.File(tmp, "r+") as f:
-        arrays = []
-        f.visititems(lambda key, obj: arrays.append(key)
-                     if isinstance(obj, h5py.Dataset) and obj.dtype == np.float32 else None)
-        for key in arrays:
-            values = f[key][()].astype(np.float16)
-            attrs = dict(f[key].attrs)
-            del f[key]
-            f.create_dataset(key, data=values)
-            f[key].attrs.update(attrs)
-    # h5py does not reclaim space of deleted datasets: copy into a fresh file.
-    with h5py.File(tmp, "r") as src, h5py.File(path, "w") as dst:
-        for key, value in src.attrs.items():
-            dst.attrs[key] = value
-        for key in src:
-            src.copy(src[key], dst, name=key)
-    tmp.unlink()
-
-
 def update_manifest(folder, name, entry):
     """Insert or replace ``name`` in ``manifest.json`` (other datasets keep their entries)."""
     path = Path(folder) / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {}
     manifest.setdefault("about", (
         "Small CNN classifiers used as offline feature extractors for FID/KID/IS "
-        "(gancourse.metrics). Trained by benchmarks/train_classifiers.py on the real data; "
+        "(gancourse.evaluation). Trained by scripts/train_classifiers.py on the real data; "
         "features = output of the layer named 'features'."))
     manifest.setdefault("classifiers", {})[name] = entry
     path.write_text(json.dumps(manifest, indent=1) + "\n")
@@ -224,7 +190,7 @@ def describe_augmentation(settings):
 
 
 def file_sha256(path):
-    return None if path is None else hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return None if path is None else sha256_of(path)
 
 
 if __name__ == "__main__":

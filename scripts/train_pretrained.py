@@ -6,9 +6,9 @@ records the command, epochs, wall time, machine and date). Runs resume when re-r
 interrupted job just continues. The longest job (CIFAR-10) starts first; at most ``--jobs``
 trainings run at once, at ``nice`` 5 so the machine stays usable.
 
-    GANCOURSE_DATA_DIR=/path/to/data python benchmarks/train_pretrained.py
-    GANCOURSE_DATA_DIR=/path/to/data python benchmarks/train_pretrained.py --only dcgan-mnist
-    python benchmarks/train_pretrained.py --export-only     # runs already trained
+    GANCOURSE_DATA_DIR=/path/to/data python scripts/train_pretrained.py
+    GANCOURSE_DATA_DIR=/path/to/data python scripts/train_pretrained.py --only dcgan-mnist
+    python scripts/train_pretrained.py --export-only     # runs already trained
 
 On 2 CPU cores without a GPU (shared with other jobs) this took a few hours; the wall time
 of every generator is in the manifest.
