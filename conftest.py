@@ -6,6 +6,7 @@ code is exercised and nothing touches the network.
 The environment is set at import time, before pytest starts any notebook kernel (nbval's
 kernels inherit the pytest process's environment).
 """
+
 import os
 import tempfile
 from pathlib import Path

@@ -19,6 +19,7 @@ Training alternates between the variants in ``--rounds`` slices of the budget (A
 ``--n`` images (default 10,000) that are compared with the 10,000 test images. Sample grids
 go to ``runs/quality/``. The budget includes each model's one-time graph tracing (seconds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,16 +47,22 @@ def tutorial_dcgan():
     return gan, 256
 
 
-VARIANTS = {"course DCGAN (batch 64, Adam 2e-4/0.5)": course_dcgan,
-            "TF tutorial DCGAN (batch 256, Adam 1e-4)": tutorial_dcgan}
+VARIANTS = {
+    "course DCGAN (batch 64, Adam 2e-4/0.5)": course_dcgan,
+    "TF tutorial DCGAN (batch 256, Adam 1e-4)": tutorial_dcgan,
+}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=8.0, help="training budget per variant")
-    p.add_argument("--rounds", type=int, default=4, help="slices the budget is trained in, alternating")
+    p.add_argument(
+        "--rounds", type=int, default=4, help="slices the budget is trained in, alternating"
+    )
     p.add_argument("--n", type=int, default=10000, help="generated images per FID")
-    p.add_argument("--out", type=Path, default=gc.config.runs_dir() / "quality", help="sample grids")
+    p.add_argument(
+        "--out", type=Path, default=gc.config.runs_dir() / "quality", help="sample grids"
+    )
     args = p.parse_args(argv)
     if not os.environ.get("GANCOURSE_DATA_DIR"):
         p.error("set GANCOURSE_DATA_DIR to the folder holding fashion_mnist.npz")
@@ -65,24 +72,43 @@ def main(argv=None):
     runs = {}
     for name, make in VARIANTS.items():
         gan, batch = make()
-        runs[name] = dict(gan=gan, batch=batch, seconds=0.0, steps=0,
-                          data=gc.make_pipeline(fashion.x_train, batch_size=batch, seed=0))
+        runs[name] = dict(
+            gan=gan,
+            batch=batch,
+            seconds=0.0,
+            steps=0,
+            data=gc.make_pipeline(fashion.x_train, batch_size=batch, seed=0),
+        )
     slice_s = args.minutes * 60 / args.rounds
-    print(f"Training each variant for {args.minutes:g} min in {args.rounds} alternating slices "
-          f"(machine: {os.cpu_count()} CPU cores)", flush=True)
+    print(
+        f"Training each variant for {args.minutes:g} min in {args.rounds} alternating slices "
+        f"(machine: {os.cpu_count()} CPU cores)",
+        flush=True,
+    )
     for r in range(args.rounds):
         for name, run in runs.items():
             budget = gc.callbacks.TimeBudget(slice_s)
             t0 = time.perf_counter()
-            gc.train(run["gan"], run["data"], epochs=1000, sample_every=0, progress=False,
-                     extra_callbacks=[budget])
+            gc.train(
+                run["gan"],
+                run["data"],
+                epochs=1000,
+                sample_every=0,
+                progress=False,
+                extra_callbacks=[budget],
+            )
             run["seconds"] += time.perf_counter() - t0
             run["steps"] += budget.steps
             print(f"  round {r + 1}/{args.rounds}  {name:42s} {run['steps']:6d} steps", flush=True)
 
-    print(f"\nScoring: {args.n} generated images vs {args.n} real test images, "
-          "Fashion-MNIST classifier features", flush=True)
-    baseline = gc.evaluation.evaluate_images(fashion.x_train[:args.n], "fashion_mnist", reference="test")
+    print(
+        f"\nScoring: {args.n} generated images vs {args.n} real test images, "
+        "Fashion-MNIST classifier features",
+        flush=True,
+    )
+    baseline = gc.evaluation.evaluate_images(
+        fashion.x_train[: args.n], "fashion_mnist", reference="test"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, (name, run) in enumerate(runs.items()):
@@ -91,19 +117,27 @@ def main(argv=None):
         gc.viz.save_png(gc.viz.upscale(picture, 2), args.out / f"variant{i + 1}.png")
         rows.append((name, run, report))
 
-    header = (f"{'variant':42s} {'G params':>9s} {'train s':>8s} {'steps':>6s} {'images':>8s} "
-              f"{'FID':>7s} {'KID x1000':>10s} {'IS':>5s} {'classes':>7s}")
+    header = (
+        f"{'variant':42s} {'G params':>9s} {'train s':>8s} {'steps':>6s} {'images':>8s} "
+        f"{'FID':>7s} {'KID x1000':>10s} {'IS':>5s} {'classes':>7s}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for name, run, r in rows:
-        print(f"{name:42s} {models.count_params(run['gan'].generator)['total']:9,d} "
-              f"{run['seconds']:8.0f} {run['steps']:6d} {run['steps'] * run['batch']:8,d} "
-              f"{r['fid']:7.2f} {1000 * r['kid_mean']:10.2f} {r['is_mean']:5.2f} "
-              f"{round(10 * r['classes_covered']):>5d}/10")
-    print(f"{'real train vs real test (baseline)':42s} {'':9s} {'':8s} {'':6s} {'':8s} "
-          f"{baseline['fid']:7.2f} {1000 * baseline['kid_mean']:10.2f} {baseline['is_mean']:5.2f}")
+        print(
+            f"{name:42s} {models.count_params(run['gan'].generator)['total']:9,d} "
+            f"{run['seconds']:8.0f} {run['steps']:6d} {run['steps'] * run['batch']:8,d} "
+            f"{r['fid']:7.2f} {1000 * r['kid_mean']:10.2f} {r['is_mean']:5.2f} "
+            f"{round(10 * r['classes_covered']):>5d}/10"
+        )
+    print(
+        f"{'real train vs real test (baseline)':42s} {'':9s} {'':8s} {'':6s} {'':8s} "
+        f"{baseline['fid']:7.2f} {1000 * baseline['kid_mean']:10.2f} {baseline['is_mean']:5.2f}"
+    )
     (course_fid, tutorial_fid) = (rows[0][2]["fid"], rows[1][2]["fid"])
-    print(f"\ncourse / tutorial FID: {course_fid / tutorial_fid:.2f} "
-          f"({'course lower' if course_fid < tutorial_fid else 'tutorial lower'}); grids in {args.out}/")
+    print(
+        f"\ncourse / tutorial FID: {course_fid / tutorial_fid:.2f} "
+        f"({'course lower' if course_fid < tutorial_fid else 'tutorial lower'}); grids in {args.out}/"
+    )
     return 0
 
 

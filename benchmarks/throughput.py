@@ -7,6 +7,7 @@ Variants are measured in alternating rounds (A, B, A, B, ...) so that background
 both alike; the median of the rounds is reported. Uses the real Fashion-MNIST when
 GANCOURSE_DATA_DIR points at it, otherwise random images of the same shape.
 """
+
 import argparse
 import statistics
 import time
@@ -35,6 +36,7 @@ def engine_runner(ds, steps):
 
     def run():
         gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+
     return run
 
 
@@ -65,6 +67,7 @@ def tutorial_runner(ds, steps, batch_size):
     def run():
         for _ in range(steps):
             train_step(next(it))
+
     return run
 
 
@@ -76,18 +79,24 @@ def main():
     args = p.parse_args()
     gc.seed_everything(0, deterministic=False)
     ds = gc.make_pipeline(images(), batch_size=args.batch_size).repeat()
-    runners = {"GAN.fit (engine)": engine_runner(ds, args.steps),
-               "tf.function loop (tutorial style)": tutorial_runner(ds, args.steps, args.batch_size)}
+    runners = {
+        "GAN.fit (engine)": engine_runner(ds, args.steps),
+        "tf.function loop (tutorial style)": tutorial_runner(ds, args.steps, args.batch_size),
+    }
     rates = {name: [] for name in runners}
     for r in range(args.rounds):
         for name, run in runners.items():
             t0 = time.perf_counter()
             run()
             rates[name].append(args.steps * args.batch_size / (time.perf_counter() - t0))
-    print(f"DCGAN (course default models), batch {args.batch_size}, {args.steps} steps x {args.rounds} rounds")
+    print(
+        f"DCGAN (course default models), batch {args.batch_size}, {args.steps} steps x {args.rounds} rounds"
+    )
     for name, values in rates.items():
-        print(f"  {name:36s} {statistics.median(values):8.0f} images/s   "
-              f"(rounds: {', '.join(f'{v:.0f}' for v in values)})")
+        print(
+            f"  {name:36s} {statistics.median(values):8.0f} images/s   "
+            f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
+        )
     a, b = (statistics.median(v) for v in rates.values())
     print(f"  ratio engine / plain loop: {a / b:.3f}  (must be >= 0.95)")
 

@@ -12,6 +12,7 @@ The main names (each also in its module):
 Importing the package is light: TensorFlow is imported (with its start-up logs silenced)
 only when a name that needs it is first used, e.g. ``gancourse.GAN`` or ``gancourse.models``.
 """
+
 import importlib
 
 from .config import is_fast, quiet_tensorflow, seed_everything, setup_notebook
@@ -32,20 +33,61 @@ from .version import __version__
 
 #: Submodules loaded on first use (``gancourse.viz`` ...), so ``import gancourse`` stays fast.
 SUBMODULES = (
-    "augment", "callbacks", "cli", "config", "data", "errors", "evaluation", "exercises", "files",
-    "losses", "metrics", "models", "playground", "pretrained", "runs", "sampling", "toy",
-    "training", "viz", "weights", "widgets",
+    "augment",
+    "callbacks",
+    "cli",
+    "config",
+    "data",
+    "errors",
+    "evaluation",
+    "exercises",
+    "files",
+    "losses",
+    "metrics",
+    "models",
+    "playground",
+    "pretrained",
+    "runs",
+    "sampling",
+    "toy",
+    "training",
+    "viz",
+    "weights",
+    "widgets",
 )
 
 #: Names re-exported from a submodule, loaded on first use.
-_LAZY_NAMES = {"GAN": "training", "WGAN": "training", "ConditionalGAN": "training",
-               "build_gan": "training", "train": "training"}
+_LAZY_NAMES = {
+    "GAN": "training",
+    "WGAN": "training",
+    "ConditionalGAN": "training",
+    "build_gan": "training",
+    "train": "training",
+}
 
 __all__ = [
-    "__version__", "show_source", "is_fast", "quiet_tensorflow", "seed_everything", "setup_notebook",
-    "DATASETS", "dataset_info", "image_pipeline", "load_dataset", "make_pipeline", "RunConfig",
-    "GancourseError", "DataError", "UnknownDatasetError", "DataNotFoundError", "CorruptDataError",
-    "ModelError", "ConfigError", "OutputError", "TrainingError", *_LAZY_NAMES,
+    "__version__",
+    "show_source",
+    "is_fast",
+    "quiet_tensorflow",
+    "seed_everything",
+    "setup_notebook",
+    "DATASETS",
+    "dataset_info",
+    "image_pipeline",
+    "load_dataset",
+    "make_pipeline",
+    "RunConfig",
+    "GancourseError",
+    "DataError",
+    "UnknownDatasetError",
+    "DataNotFoundError",
+    "CorruptDataError",
+    "ModelError",
+    "ConfigError",
+    "OutputError",
+    "TrainingError",
+    *_LAZY_NAMES,
 ]
 
 

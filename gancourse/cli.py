@@ -5,6 +5,7 @@ The CLI calls the same functions as the notebooks: ``data.load_dataset``,
 that need it, so ``--version``, ``--help`` and ``data list`` answer at once, and it checks
 every option (with :class:`gancourse.runs.RunConfig`) before it writes anything.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .runs import KINDS, NOISES, SCENARIOS, RunConfig
+from .runs import KINDS, LOSSES, NOISES, SCENARIOS, UPSAMPLINGS, RunConfig
 from .version import __version__
 
 DEFAULTS = RunConfig()
@@ -34,8 +35,10 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nInterrupted. Re-run the same command to resume from the last checkpoint.",
-              file=sys.stderr)
+        print(
+            "\nInterrupted. Re-run the same command to resume from the last checkpoint.",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -50,8 +53,9 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def _parser():
     fmt = _HelpFormatter
-    p = argparse.ArgumentParser(prog="gancourse", description="Helpers of the GAN course.",
-                                formatter_class=fmt)
+    p = argparse.ArgumentParser(
+        prog="gancourse", description="Helpers of the GAN course.", formatter_class=fmt
+    )
     p.add_argument("--version", action="version", version=f"gancourse {__version__}")
     sub = p.add_subparsers(title="commands")
 
@@ -64,52 +68,147 @@ def _parser():
     di.add_argument("name", help="mnist, fashion_mnist or cifar10")
     di.set_defaults(func=_data_info)
 
-    t = sub.add_parser("train", help="train a GAN; re-running the same command resumes",
-                       formatter_class=fmt)
+    t = sub.add_parser(
+        "train", help="train a GAN; re-running the same command resumes", formatter_class=fmt
+    )
     t.add_argument("--model", choices=KINDS, default=DEFAULTS.model, help="kind of GAN")
     t.add_argument("--dataset", default=DEFAULTS.dataset, help="mnist, fashion_mnist or cifar10")
-    t.add_argument("--epochs", type=_positive, default=10, help="train until this many epochs are done")
-    t.add_argument("--scenario", choices=SCENARIOS, default=DEFAULTS.scenario,
-                   help="a model of notebook 03's DCGAN study (dcgan only)")
-    t.add_argument("--batch-size", type=_positive, default=DEFAULTS.batch_size, help="images per step")
-    t.add_argument("--subset", type=_positive, default=DEFAULTS.subset,
-                   help="train on the first N images only (all when not given)")
+    t.add_argument(
+        "--epochs", type=_positive, default=10, help="train until this many epochs are done"
+    )
+    t.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default=DEFAULTS.scenario,
+        help="a model of notebook 03's DCGAN study (dcgan only)",
+    )
+    t.add_argument(
+        "--batch-size", type=_positive, default=DEFAULTS.batch_size, help="images per step"
+    )
+    t.add_argument(
+        "--subset",
+        type=_positive,
+        default=DEFAULTS.subset,
+        help="train on the first N images only (all when not given)",
+    )
     t.add_argument("--latent-dim", type=_positive, default=DEFAULTS.latent_dim, help="size of z")
     t.add_argument("--noise", choices=NOISES, default=DEFAULTS.noise, help="distribution of z")
-    t.add_argument("--ema", type=float, default=DEFAULTS.ema,
-                   help="EMA decay of the generator weights in [0, 1), e.g. 0.999 (none when not given)")
-    t.add_argument("--seed", type=_nonnegative, default=DEFAULTS.seed, help="seed of weights, data order and noise")
+    t.add_argument(
+        "--ema",
+        type=float,
+        default=DEFAULTS.ema,
+        help="EMA decay of the generator weights in [0, 1), e.g. 0.999 (none when not given)",
+    )
+    t.add_argument(
+        "--seed",
+        type=_nonnegative,
+        default=DEFAULTS.seed,
+        help="seed of weights, data order and noise",
+    )
+    s9 = t.add_argument_group("stabilising options (notebook 09; all off by default)")
+    s9.add_argument(
+        "--ema-warmup",
+        action="store_true",
+        help="ramp the EMA decay up from 0 (early grids are not grey)",
+    )
+    s9.add_argument(
+        "--spectral-norm",
+        action="store_true",
+        help="spectral normalisation of the discriminator's layers (Miyato et al. 2018)",
+    )
+    s9.add_argument(
+        "--minibatch-std",
+        action="store_true",
+        help="minibatch standard deviation layer in D (Karras et al. 2018)",
+    )
+    s9.add_argument(
+        "--upsampling",
+        choices=UPSAMPLINGS,
+        default=DEFAULTS.upsampling,
+        help="how the generator doubles its resolution",
+    )
+    s9.add_argument("--loss", choices=LOSSES, help="GAN loss (default: non-saturating)")
+    s9.add_argument(
+        "--g-lr", type=float, help="generator learning rate (TTUR; default: the model's)"
+    )
+    s9.add_argument(
+        "--d-lr", type=float, help="discriminator learning rate (TTUR; default: the model's)"
+    )
+    s9.add_argument(
+        "--r1-gamma",
+        type=float,
+        default=DEFAULTS.r1_gamma,
+        help="weight of the R1 penalty on real data (Mescheder et al. 2018; 0 = off)",
+    )
+    s9.add_argument(
+        "--r1-every",
+        type=_positive,
+        default=DEFAULTS.r1_every,
+        help="lazy R1: apply the penalty every k steps, scaled by k",
+    )
+    s9.add_argument(
+        "--augment",
+        metavar="POLICY",
+        help="DiffAugment policy, e.g. color,translation,cutout (Zhao et al. 2020)",
+    )
     t.add_argument("--sample-every", type=_positive, default=1, help="save a grid every N epochs")
-    t.add_argument("--keep-checkpoints", type=_positive, default=3,
-                   help="how many of the latest checkpoints to keep")
-    t.add_argument("--out", type=Path,
-                   help="run folder (default: <runs folder>/<model>[-<scenario>]-<dataset>)")
+    t.add_argument(
+        "--keep-checkpoints",
+        type=_positive,
+        default=3,
+        help="how many of the latest checkpoints to keep",
+    )
+    t.add_argument(
+        "--out",
+        type=Path,
+        help="run folder (default: <runs folder>/<model>[-<scenario>]-<dataset>)",
+    )
     t.set_defaults(func=_train)
 
     s = sub.add_parser("sample", help="write a grid of generated images", formatter_class=fmt)
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", type=Path, help="a run folder written by `gancourse train`")
-    src.add_argument("--pretrained", metavar="NAME",
-                     help=f"a generator shipped with the package: {', '.join(_pretrained_names())}")
+    src.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        help=f"a generator shipped with the package: {', '.join(_pretrained_names())}",
+    )
     s.add_argument("--n", type=_positive, default=64, help="how many images")
-    s.add_argument("--label", type=int, help="class to generate (conditional models; all classes in turn if not given)")
+    s.add_argument(
+        "--label",
+        type=int,
+        help="class to generate (conditional models; all classes in turn if not given)",
+    )
     s.add_argument("--seed", type=_nonnegative, default=0, help="seed of the latent vectors")
-    s.add_argument("--out", type=Path,
-                   help="PNG file to write (default: samples/seed<SEED>.png in the run folder, or "
-                        "<runs folder>/pretrained-samples/<NAME>-seed<SEED>.png)")
+    s.add_argument(
+        "--out",
+        type=Path,
+        help="PNG file to write (default: samples/seed<SEED>.png in the run folder, or "
+        "<runs folder>/pretrained-samples/<NAME>-seed<SEED>.png)",
+    )
     s.set_defaults(func=_sample)
 
-    e = sub.add_parser("evaluate", help="FID, KID, Inception Score and class histogram of a generator",
-                       formatter_class=fmt)
+    e = sub.add_parser(
+        "evaluate",
+        help="FID, KID, Inception Score and class histogram of a generator",
+        formatter_class=fmt,
+    )
     src = e.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", type=Path, help="a run folder written by `gancourse train`")
-    src.add_argument("--pretrained", metavar="NAME",
-                     help=f"a generator shipped with the package: {', '.join(_pretrained_names())}")
+    src.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        help=f"a generator shipped with the package: {', '.join(_pretrained_names())}",
+    )
     e.add_argument("--n", type=_positive, help="generated images (default 10000; 500 in fast mode)")
     e.add_argument("--dataset", help="reference dataset (default: the generator's own)")
-    e.add_argument("--extractor", help="feature extractor: a dataset's classifier (default) or inception")
+    e.add_argument(
+        "--extractor", help="feature extractor: a dataset's classifier (default) or inception"
+    )
     e.add_argument("--reference", choices=("test", "train"), default="test", help="reference split")
-    e.add_argument("--seed", type=_nonnegative, default=0, help="seed of the latent vectors and subsets")
+    e.add_argument(
+        "--seed", type=_nonnegative, default=0, help="seed of the latent vectors and subsets"
+    )
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.set_defaults(func=_evaluate)
     return p
@@ -135,9 +234,15 @@ def _evaluate(args):
         entry = pretrained.info(args.pretrained)
         noise, dataset = entry.get("noise"), args.dataset or entry["dataset"]
         source = f"pretrained generator {args.pretrained}"
-    report = evaluate_generator(generator, dataset, n=args.n or (500 if is_fast() else 10000),
-                                extractor=args.extractor, reference=args.reference, noise=noise,
-                                seed=args.seed)
+    report = evaluate_generator(
+        generator,
+        dataset,
+        n=args.n or (500 if is_fast() else 10000),
+        extractor=args.extractor,
+        reference=args.reference,
+        noise=noise,
+        seed=args.seed,
+    )
     if args.json:
         print(json.dumps(dict(report, source=source), indent=1))
     else:
@@ -191,8 +296,10 @@ def _data_info(args):
     print(f"  file: {info['path']}")
     for split in ("train", "test"):
         s = info[split]
-        print(f"  {split}: images {s['images']} uint8, labels {s['labels']}, "
-              f"pixel mean {s['pixel_mean']:.4f} std {s['pixel_std']:.4f}")
+        print(
+            f"  {split}: images {s['images']} uint8, labels {s['labels']}, "
+            f"pixel mean {s['pixel_mean']:.4f} std {s['pixel_std']:.4f}"
+        )
         print("    class counts: " + ", ".join(f"{k} {v}" for k, v in s["class_counts"].items()))
 
 
@@ -200,9 +307,27 @@ def _train(args):
     from . import config
     from .errors import ConfigError
 
-    cfg = RunConfig(model=args.model, dataset=args.dataset, scenario=args.scenario,
-                    latent_dim=args.latent_dim, batch_size=args.batch_size, subset=args.subset,
-                    ema=args.ema, seed=args.seed, noise=args.noise)
+    cfg = RunConfig(
+        model=args.model,
+        dataset=args.dataset,
+        scenario=args.scenario,
+        latent_dim=args.latent_dim,
+        batch_size=args.batch_size,
+        subset=args.subset,
+        ema=args.ema,
+        seed=args.seed,
+        noise=args.noise,
+        ema_warmup=args.ema_warmup,
+        spectral_norm=args.spectral_norm,
+        minibatch_std=args.minibatch_std,
+        upsampling=args.upsampling,
+        loss=args.loss,
+        g_lr=args.g_lr,
+        d_lr=args.d_lr,
+        r1_gamma=args.r1_gamma,
+        r1_every=args.r1_every,
+        augment=args.augment,
+    )
     name = f"{cfg.model}{'-' + cfg.scenario if cfg.scenario else ''}-{cfg.dataset}"
     out = args.out or config.runs_dir() / name
     if out.exists() and not out.is_dir():
@@ -214,24 +339,40 @@ def _train(args):
     ds = data.load_dataset(cfg.dataset)
     available = min(len(ds.x_train), cfg.subset or len(ds.x_train))
     if cfg.batch_size > available:
-        raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {available} training "
-                          f"images; use a batch size of at most {available}.")
+        raise ConfigError(
+            f"--batch-size {cfg.batch_size} is larger than the {available} training "
+            f"images; use a batch size of at most {available}."
+        )
     config.seed_everything(cfg.seed)
-    pipe = data.make_pipeline(ds.x_train, ds.y_train if cfg.model == "cgan" else None,
-                              batch_size=cfg.batch_size, subset=cfg.subset, seed=cfg.seed)
+    pipe = data.make_pipeline(
+        ds.x_train,
+        ds.y_train if cfg.model == "cgan" else None,
+        batch_size=cfg.batch_size,
+        subset=cfg.subset,
+        seed=cfg.seed,
+    )
     gan = training.gan_from_config(cfg)
     created = not out.exists()
     print(f"Training {cfg.model} on {cfg.dataset} for {args.epochs} epochs -> {out}")
     try:
-        training.train(gan, pipe, args.epochs, run_dir=out, config=cfg, sample_every=args.sample_every,
-                       keep_checkpoints=args.keep_checkpoints)
+        training.train(
+            gan,
+            pipe,
+            args.epochs,
+            run_dir=out,
+            config=cfg,
+            sample_every=args.sample_every,
+            keep_checkpoints=args.keep_checkpoints,
+        )
     except BaseException:
         # a new run that failed before its first checkpoint leaves no folder behind
         if created and out.is_dir() and not any((out / "checkpoints").glob("*.index")):
             shutil.rmtree(out, ignore_errors=True)
         raise
-    print(f"Done. Grids in {out / 'samples'}, timeline {out / 'timeline.gif'}, "
-          f"losses {out / 'losses.png'}, history {out / 'history.csv'}.")
+    print(
+        f"Done. Grids in {out / 'samples'}, timeline {out / 'timeline.gif'}, "
+        f"losses {out / 'losses.png'}, history {out / 'history.csv'}."
+    )
 
 
 def _sample(args):
@@ -257,13 +398,18 @@ def _sample(args):
 
         generator, noise = pretrained.load(args.pretrained), "normal"
         num_classes = 10
-        out = args.out or config.runs_dir() / "pretrained-samples" / f"{args.pretrained}-seed{args.seed}.png"
+        out = (
+            args.out
+            or config.runs_dir() / "pretrained-samples" / f"{args.pretrained}-seed{args.seed}.png"
+        )
     conditional = is_conditional(generator)
     labels = None
     if conditional:
         if args.label is not None and not 0 <= args.label < num_classes:
             raise ConfigError(f"--label must be in 0..{num_classes - 1}, not {args.label}.")
-        labels = np.arange(args.n) % num_classes if args.label is None else np.full(args.n, args.label)
+        labels = (
+            np.arange(args.n) % num_classes if args.label is None else np.full(args.n, args.label)
+        )
     elif args.label is not None:
         raise ConfigError("--label needs a conditional model (cgan).")
     z = sample_latent(args.n, latent_dim_of(generator), noise, args.seed)

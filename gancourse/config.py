@@ -7,6 +7,7 @@ behave the same way:
 - ``GANCOURSE_DATA_DIR``    folder searched first for ``<name>.npz`` dataset archives.
 - ``GANCOURSE_RUNS_DIR``    where training runs (grids, GIFs, checkpoints) are written.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -110,15 +111,19 @@ def quiet_tensorflow():
         import tensorflow as tf
     else:
         with _stderr_fd_silenced():
-            import tensorflow as tf
             import keras  # noqa: F401  (its import can print too)
+            import tensorflow as tf
     tf.get_logger().setLevel("ERROR")
     with contextlib.suppress(Exception):
         import absl.logging
 
         absl.logging.set_verbosity(absl.logging.ERROR)
-    warnings.filterwarnings("ignore", module="keras.src.*", category=UserWarning,
-                            message=".*(input_shape|input_dim|build).*")
+    warnings.filterwarnings(
+        "ignore",
+        module="keras.src.*",
+        category=UserWarning,
+        message=".*(input_shape|input_dim|build).*",
+    )
     return tf
 
 
@@ -142,15 +147,24 @@ def setup_notebook(seed: int = 42) -> bool:
     seed_everything(seed)
     matplotlib.rcParams.update({"figure.dpi": 90, "axes.grid": False})
     gpus = tf.config.list_physical_devices("GPU")
-    print(f"Versions: gancourse {__version__}, TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}, Python {platform.python_version()}")
+    print(
+        f"Versions: gancourse {__version__}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}, Python {platform.python_version()}"
+    )
     if gpus:
-        print(f"Device: {len(gpus)} GPU(s) found - training is several times faster than the CPU "
-              f"times quoted in this notebook.")
+        print(
+            f"Device: {len(gpus)} GPU(s) found - training is several times faster than the CPU "
+            f"times quoted in this notebook."
+        )
     else:
-        print("Device: no GPU - training runs on the CPU; the run times quoted are CPU times "
-              "(on Colab: Runtime > Change runtime type > GPU).")
+        print(
+            "Device: no GPU - training runs on the CPU; the run times quoted are CPU times "
+            "(on Colab: Runtime > Change runtime type > GPU)."
+        )
     fast = is_fast()
-    print("Mode: fast (GANCOURSE_FAST=1: tiny training runs, for testing)" if fast
-          else "Mode: teaching (full training runs)")
+    print(
+        "Mode: fast (GANCOURSE_FAST=1: tiny training runs, for testing)"
+        if fast
+        else "Mode: teaching (full training runs)"
+    )
     return fast

@@ -1,6 +1,7 @@
 """Self-checks for the notebooks' exercises. Each ``check_*`` prints whether the answer is
 right (with a hint when it is not) and returns True or False, so a learner gets feedback
 without looking at the solution."""
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,9 @@ def check_normalise(fn) -> bool:
     except Exception as e:  # a learner's bug is feedback, not a crash
         return _no(f"your function raised {type(e).__name__}: {e}")
     if out.shape != (1, 2, 2, 1):
-        return _no(f"shape {out.shape}; expected (1, 2, 2, 1): add a channel axis with x[..., None]")
+        return _no(
+            f"shape {out.shape}; expected (1, 2, 2, 1): add a channel axis with x[..., None]"
+        )
     if out.dtype != np.float32:
         return _no(f"dtype {out.dtype}; expected float32")
     if not np.allclose(out[0, :, :, 0], [[-1, 1], [127 / 127.5 - 1, 128 / 127.5 - 1]], atol=1e-6):
@@ -57,8 +60,10 @@ def check_optimal_discriminator(fn) -> bool:
     except Exception as e:
         return _no(f"your function raised {type(e).__name__}: {e}")
     if not np.allclose(out, [0.5, 1.0, 0.0, 0.75]):
-        return _no(f"got {out.tolist()} for p_data={p.tolist()}, p_g={q.tolist()}; "
-                   "expected [0.5, 1.0, 0.0, 0.75]")
+        return _no(
+            f"got {out.tolist()} for p_data={p.tolist()}, p_g={q.tolist()}; "
+            "expected [0.5, 1.0, 0.0, 0.75]"
+        )
     return _yes("D* is 1/2 where the densities agree, 1 where only data lives.")
 
 
@@ -76,8 +81,10 @@ def check_smoothed_targets(fn) -> bool:
     except Exception as e:
         return _no(f"your function raised {type(e).__name__}: {e}")
     if out.shape != (4,) or not np.allclose(out, 0.9):
-        return _no(f"got {out.tolist()}; real targets should all be 1 - 0.1 = 0.9 "
-                   "(one-sided: fake targets stay 0, so they are not part of this)")
+        return _no(
+            f"got {out.tolist()}; real targets should all be 1 - 0.1 = 0.9 "
+            "(one-sided: fake targets stay 0, so they are not part of this)"
+        )
     return _yes("real targets 0.9, fakes stay 0.")
 
 
@@ -88,9 +95,11 @@ def check_param_count(answer, model) -> bool:
     total = count_params(model)["total"]
     if int(answer) == total:
         return _yes(f"{total:,} parameters.")
-    return _no(f"{int(answer):,} is {'too many' if int(answer) > total else 'too few'}. A Dense "
-               "layer has in*out + out parameters; BatchNormalization has 4 per feature "
-               "(2 trainable, 2 moving statistics).")
+    return _no(
+        f"{int(answer):,} is {'too many' if int(answer) > total else 'too few'}. A Dense "
+        "layer has in*out + out parameters; BatchNormalization has 4 per feature "
+        "(2 trainable, 2 moving statistics)."
+    )
 
 
 def check_transposed_size(answer) -> bool:
@@ -110,13 +119,17 @@ def check_deeper_generator(generator, baseline=None) -> bool:
         return _no(f"output shape {generator.output_shape[1:]}; it must stay (28, 28, 1)")
     convs = lambda m: sum("Conv" in layer.__class__.__name__ for layer in m.layers)  # noqa: E731
     if convs(generator) <= convs(baseline):
-        return _no(f"{convs(generator)} convolution layers, no more than the default "
-                   f"{convs(baseline)}: add stride-1 Conv2DTranspose blocks")
+        return _no(
+            f"{convs(generator)} convolution layers, no more than the default "
+            f"{convs(baseline)}: add stride-1 Conv2DTranspose blocks"
+        )
     z = np.random.default_rng(0).normal(size=(2, latent_dim_of(generator))).astype("float32")
     out = np.asarray(generator(z, training=False))
     if out.min() < -1 or out.max() > 1:
         return _no("outputs leave [-1, 1]: keep tanh on the last layer")
-    return _yes(f"{convs(generator)} convolution layers (default {convs(baseline)}), 28x28x1 in [-1, 1].")
+    return _yes(
+        f"{convs(generator)} convolution layers (default {convs(baseline)}), 28x28x1 in [-1, 1]."
+    )
 
 
 def check_critic_loss(fn) -> bool:
@@ -170,7 +183,9 @@ def check_start_sizes(answer_32, answer_64) -> bool:
 def check_batch_bytes(answer) -> bool:
     """06: bytes of a float32 batch of 64 images of 32x32x3."""
     if int(answer) == 64 * 32 * 32 * 3 * 4:
-        return _yes(f"{64 * 32 * 32 * 3 * 4:,} bytes (768 KiB); the cached training set is about 600 MB.")
+        return _yes(
+            f"{64 * 32 * 32 * 3 * 4:,} bytes (768 KiB); the cached training set is about 600 MB."
+        )
     return _no("batch x height x width x channels x 4 bytes per float32")
 
 
@@ -192,26 +207,38 @@ def check_slerp(fn) -> bool:
     if not (np.allclose(out[0], z0, atol=1e-4) and np.allclose(out[-1], z1, atol=1e-4)):
         return _no("t = 0 must give z0 and t = 1 must give z1")
     if np.allclose(out[2], (z0 + z1) / 2, atol=1e-3):
-        return _no("that is the straight line (lerp); turn along the circle with sin((1-t) w) and sin(t w)")
+        return _no(
+            "that is the straight line (lerp); turn along the circle with sin((1-t) w) and sin(t w)"
+        )
     if not all(np.allclose(o, w, atol=1e-3) for o, w in zip(out, want)):
         return _no("the endpoints are right but the path is not; w = arccos(z0.z1 / (|z0| |z1|))")
-    return _yes(f"the path keeps the length {np.linalg.norm(z0):.2f} all the way (lerp's midpoint: "
-                f"{np.linalg.norm((z0 + z1) / 2):.2f}).")
+    return _yes(
+        f"the path keeps the length {np.linalg.norm(z0):.2f} all the way (lerp's midpoint: "
+        f"{np.linalg.norm((z0 + z1) / 2):.2f})."
+    )
 
 
 def check_midpoint_norm(answer, latent_dim=100) -> bool:
     """07: expected length of the midpoint (z0 + z1) / 2 of two independent N(0, I) vectors."""
     want = math.sqrt(latent_dim / 2)
     if abs(float(answer) - want) < 0.15:
-        return _yes(f"(z0 + z1) / 2 is N(0, I/2): its length is about sqrt({latent_dim}/2) = {want:.2f}, "
-                    f"while a typical z has length about {math.sqrt(latent_dim):.0f}.")
-    return _no("each coordinate of (z0 + z1) / 2 has variance 1/4 + 1/4 = 1/2; add up latent_dim of them")
+        return _yes(
+            f"(z0 + z1) / 2 is N(0, I/2): its length is about sqrt({latent_dim}/2) = {want:.2f}, "
+            f"while a typical z has length about {math.sqrt(latent_dim):.0f}."
+        )
+    return _no(
+        "each coordinate of (z0 + z1) / 2 has variance 1/4 + 1/4 = 1/2; add up latent_dim of them"
+    )
 
 
 def check_frechet_1d(fn) -> bool:
     """08: ``fn(m1, s1, m2, s2)`` is the Frechet distance between N(m1, s1^2) and N(m2, s2^2)."""
-    cases = [((0.0, 1.0, 0.0, 1.0), 0.0), ((0.0, 1.0, 3.0, 1.0), 9.0), ((1.0, 2.0, 1.0, 0.5), 2.25),
-             ((-1.0, 3.0, 1.0, 1.0), 8.0)]
+    cases = [
+        ((0.0, 1.0, 0.0, 1.0), 0.0),
+        ((0.0, 1.0, 3.0, 1.0), 9.0),
+        ((1.0, 2.0, 1.0, 0.5), 2.25),
+        ((-1.0, 3.0, 1.0, 1.0), 8.0),
+    ]
     try:
         got = [float(fn(*args)) for args, _ in cases]
     except Exception as e:
@@ -220,16 +247,24 @@ def check_frechet_1d(fn) -> bool:
         if not math.isclose(value, want, abs_tol=1e-6):
             m1, s1, m2, s2 = args
             as_variances = (m1 - m2) ** 2 + s1 + s2 - 2 * math.sqrt(s1 * s2)
-            hint = ("s1 and s2 are standard deviations, not variances"
-                    if math.isclose(value, as_variances, abs_tol=1e-6) else
-                    "FID's formula in 1-D: (m1 - m2)^2 + s1^2 + s2^2 - 2 sqrt(s1^2 s2^2)")
+            hint = (
+                "s1 and s2 are standard deviations, not variances"
+                if math.isclose(value, as_variances, abs_tol=1e-6)
+                else "FID's formula in 1-D: (m1 - m2)^2 + s1^2 + s2^2 - 2 sqrt(s1^2 s2^2)"
+            )
             return _no(f"fn{args} = {value:g}; expected {want:g}. {hint}".strip())
-    return _yes("in 1-D the FID formula is (m1 - m2)^2 + (s1 - s2)^2: means and spreads both count.")
+    return _yes(
+        "in 1-D the FID formula is (m1 - m2)^2 + (s1 - s2)^2: means and spreads both count."
+    )
 
 
 def check_confident_is(answer) -> bool:
     """08: Inception Score of a generator that draws 5 classes equally often, each image
     classified with certainty: exp(KL) = exp(log 5) = 5."""
     if math.isclose(float(answer), 5.0, rel_tol=1e-3):
-        return _yes("p(y|x) is one-hot and p(y) uniform over 5 classes: KL = log 5 for every image, IS = 5.")
-    return _no("IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), KL = -log p(y) for the image's class")
+        return _yes(
+            "p(y|x) is one-hot and p(y) uniform over 5 classes: KL = log 5 for every image, IS = 5."
+        )
+    return _no(
+        "IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), KL = -log p(y) for the image's class"
+    )

@@ -6,6 +6,7 @@ written to a hidden temporary file next to the target and renamed over it only w
 complete. A crash, a kill or a full disk mid-write leaves the previous file intact and no
 temporary file behind, and the error a user sees says what happened and what to do.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,8 +57,10 @@ def output_error(path, error: OSError, what: str = "file") -> OutputError:
     if error.errno == errno.ENOSPC:
         fix = "The disk is full: free some space, then run the same command again."
     elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        fix = ("The folder is not writable: choose another output folder (e.g. --out) or fix "
-               "its permissions, then run the same command again.")
+        fix = (
+            "The folder is not writable: choose another output folder (e.g. --out) or fix "
+            "its permissions, then run the same command again."
+        )
     elif error.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
         fix = "A folder and a file are in each other's way: choose another output path."
     else:

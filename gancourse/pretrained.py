@@ -13,6 +13,7 @@ reproduces them with the course's own CLI.
 ['cgan-fashion_mnist', 'dcgan-cifar10', 'dcgan-fashion_mnist', 'dcgan-mnist']
 >>> g = pretrained.load("dcgan-fashion_mnist")      # a keras.Model, float32 weights
 """
+
 from __future__ import annotations
 
 import json
@@ -46,9 +47,11 @@ BUILDERS = {
 MACHINE = "2 CPU cores, no GPU"
 
 #: What to do about a weights file that fails its checks.
-_REMEDY = ("Reinstall gancourse (or restore the file from the repository); an exported "
-           "generator can be re-exported with gancourse.pretrained.export(), a shipped one "
-           "re-created with scripts/train_pretrained.py.")
+_REMEDY = (
+    "Reinstall gancourse (or restore the file from the repository); an exported "
+    "generator can be re-exported with gancourse.pretrained.export(), a shipped one "
+    "re-created with scripts/train_pretrained.py."
+)
 
 
 def names(directory=None) -> list[str]:
@@ -78,11 +81,14 @@ def load(name, directory=None):
     folder = Path(directory) if directory is not None else PRETRAINED_DIR
     path = folder / entry["file"]
     if not path.is_file():
-        raise ModelError(f"The weights of {name!r} are missing: {path} does not exist. "
-                         f"Reinstall gancourse, or re-create them with scripts/train_pretrained.py.")
+        raise ModelError(
+            f"The weights of {name!r} are missing: {path} does not exist. "
+            f"Reinstall gancourse, or re-create them with scripts/train_pretrained.py."
+        )
     generator = build(entry)
-    load_checked(generator, path, entry.get("sha256"), what=f"{name!r} ({_describe(entry)})",
-                 remedy=_REMEDY)
+    load_checked(
+        generator, path, entry.get("sha256"), what=f"{name!r} ({_describe(entry)})", remedy=_REMEDY
+    )
     generator.pretrained_name = name
     generator.dataset_name = entry.get("dataset")
     return generator
@@ -92,16 +98,18 @@ def build(entry):
     """An untrained generator with the architecture a manifest entry describes."""
     builder = entry.get("builder")
     if builder not in BUILDERS:
-        raise ModelError(f"Unknown generator builder {builder!r} in the manifest. "
-                         f"Known: {', '.join(BUILDERS)}.")
+        raise ModelError(
+            f"Unknown generator builder {builder!r} in the manifest. Known: {', '.join(BUILDERS)}."
+        )
     kwargs = dict(entry.get("kwargs", {}))
     if "image_shape" in kwargs:
         kwargs["image_shape"] = tuple(kwargs["image_shape"])
     return BUILDERS[builder](**kwargs)
 
 
-def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, directory=None,
-           notes=None) -> Path:
+def export(
+    run_dir, name, command=None, wall_time_s=None, use_ema=True, directory=None, notes=None
+) -> Path:
     """Save the sampling generator of a training run (its EMA copy if it has one and
     ``use_ema``) as ``<name>.weights.h5`` with float16 weights, and record it in
     ``manifest.json``. Returns the weights path.
@@ -147,7 +155,11 @@ def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, director
     check_weights_file(rebuilt, path, what=name, remedy=_REMEDY)
     rebuilt.load_weights(path)
     z = sample_latent(64, models.latent_dim_of(generator), gan.noise, seed=0)
-    args = [z, (np.arange(64) % 10).reshape(-1, 1).astype("int32")] if models.is_conditional(generator) else z
+    args = (
+        [z, (np.arange(64) % 10).reshape(-1, 1).astype("int32")]
+        if models.is_conditional(generator)
+        else z
+    )
     a = keras.ops.convert_to_numpy(generator(args, training=False))
     b = keras.ops.convert_to_numpy(rebuilt(args, training=False))
     entry["max_abs_diff"] = round(float(np.abs(a - b).max()), 5)
@@ -161,6 +173,7 @@ def export(run_dir, name, command=None, wall_time_s=None, use_ema=True, director
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _manifest(directory=None) -> dict:
     folder = Path(directory) if directory is not None else PRETRAINED_DIR
@@ -177,8 +190,7 @@ def _manifest(directory=None) -> dict:
 
 def _write_manifest(manifest, folder):
     path = Path(folder) / "manifest.json"
-    manifest = {"format": 1, **manifest,
-                "generators": dict(sorted(manifest["generators"].items()))}
+    manifest = {"format": 1, **manifest, "generators": dict(sorted(manifest["generators"].items()))}
     write_text(path, json.dumps(manifest, indent=1) + "\n", "manifest")
 
 
@@ -190,18 +202,24 @@ def _describe(entry) -> str:
 def _builder_name(generator) -> str:
     """The builder that made ``generator``: every builder names its model after itself."""
     if generator.name not in BUILDERS:
-        raise ModelError(f"Cannot export a generator named {generator.name!r}: only generators "
-                         f"built by {', '.join(BUILDERS)} can be rebuilt from a manifest.")
+        raise ModelError(
+            f"Cannot export a generator named {generator.name!r}: only generators "
+            f"built by {', '.join(BUILDERS)} can be rebuilt from a manifest."
+        )
     return generator.name
 
 
 def _builder_kwargs(generator, cfg) -> dict:
     """The builder arguments that rebuild ``generator`` (read off the model itself, so they
     stay right even if ``build_gan``'s defaults change later)."""
-    kwargs = {"latent_dim": models.latent_dim_of(generator),
-              "image_shape": list(generator.output_shape[1:])}
+    kwargs = {
+        "latent_dim": models.latent_dim_of(generator),
+        "image_shape": list(generator.output_shape[1:]),
+    }
     if cfg.model != "gan":
         kwargs["width"] = int(generator.get_layer("reshape").output.shape[-1])
     if models.is_conditional(generator):
         kwargs["num_classes"] = int(cfg.num_classes)
+    if cfg.upsampling != "transpose":
+        kwargs["upsampling"] = cfg.upsampling
     return kwargs

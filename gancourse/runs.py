@@ -9,6 +9,7 @@ evaluate`` and ``pretrained.export``. The defaults live here and nowhere else (t
 This module needs no TensorFlow: the CLI validates its options with it before importing
 anything heavy, and before writing anything, so a refused command leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,6 +31,12 @@ SCENARIOS = ("baseline", "weak-d", "weak-g")
 #: Latent distributions.
 NOISES = ("normal", "uniform")
 
+#: Losses of the GAN and ConditionalGAN kinds (the WGANs have their own).
+LOSSES = ("non-saturating", "minimax", "hinge")
+
+#: How DCGAN generators double the resolution: transposed convolutions, or upsampling + conv.
+UPSAMPLINGS = ("transpose", "nearest", "bilinear")
+
 #: Fields that are facts derived from others, written for readers of config.json but never
 #: compared or passed back in.
 DERIVED = ("image_shape", "num_classes")
@@ -44,6 +51,13 @@ class RunConfig:
     ``latent_dim``: size of z. ``batch_size``. ``subset``: train on the first N images.
     ``ema``: decay of the generator's exponential moving average, in [0, 1), or None for no
     EMA. ``seed``: seeds data order, weights and noise. ``noise``: normal or uniform z.
+
+    The stabilising options of notebook 09 (see ``training.build_gan``, all off by default):
+    ``ema_warmup`` (EMA decay ramps up from 0), ``spectral_norm`` and ``minibatch_std`` (the
+    discriminator), ``upsampling`` (one of :data:`UPSAMPLINGS`), ``loss`` (one of
+    :data:`LOSSES`; None is the kind's default), ``g_lr``/``d_lr`` (TTUR; None is the kind's
+    default), ``r1_gamma``/``r1_every`` (R1 penalty, lazy every k steps) and ``augment`` (a
+    DiffAugment policy such as "color,translation,cutout").
     """
 
     model: str = "dcgan"
@@ -55,6 +69,16 @@ class RunConfig:
     ema: float | None = None
     seed: int = 42
     noise: str = "normal"
+    ema_warmup: bool = False
+    spectral_norm: bool = False
+    minibatch_std: bool = False
+    upsampling: str = "transpose"
+    loss: str | None = None
+    g_lr: float | None = None
+    d_lr: float | None = None
+    r1_gamma: float = 0.0
+    r1_every: int = 1
+    augment: str | None = None
     # Facts about the dataset, filled in by validate() (written to config.json for readers).
     image_shape: tuple = field(default=(), compare=False)
     num_classes: int = field(default=0, compare=False)
@@ -71,32 +95,71 @@ class RunConfig:
         self.dataset = spec.name
         if self.scenario is not None:
             if self.scenario not in SCENARIOS:
-                raise ConfigError(f"--scenario must be one of {', '.join(SCENARIOS)}, "
-                                  f"not {self.scenario!r}.")
+                raise ConfigError(
+                    f"--scenario must be one of {', '.join(SCENARIOS)}, not {self.scenario!r}."
+                )
             if self.model != "dcgan":
-                raise ConfigError(f"--scenario {self.scenario} picks a model of the DCGAN study: "
-                                  f"it applies to --model dcgan only, not {self.model}.")
+                raise ConfigError(
+                    f"--scenario {self.scenario} picks a model of the DCGAN study: "
+                    f"it applies to --model dcgan only, not {self.model}."
+                )
         _integer(self, "latent_dim", 1, 4096)
         _integer(self, "batch_size", 1, 1 << 16)
         _integer(self, "seed", 0, 2**32 - 1)
         if self.subset is not None:
             _integer(self, "subset", 1, None)
         if self.ema is not None:
-            if (isinstance(self.ema, bool) or not isinstance(self.ema, (int, float))
-                    or not math.isfinite(self.ema) or not 0.0 <= self.ema < 1.0):
-                raise ConfigError(f"--ema must be a number in [0, 1) such as 0.999 (the share of "
-                                  f"the old average kept at each step), not {self.ema!r}.")
+            if (
+                isinstance(self.ema, bool)
+                or not isinstance(self.ema, (int, float))
+                or not math.isfinite(self.ema)
+                or not 0.0 <= self.ema < 1.0
+            ):
+                raise ConfigError(
+                    f"--ema must be a number in [0, 1) such as 0.999 (the share of "
+                    f"the old average kept at each step), not {self.ema!r}."
+                )
             self.ema = float(self.ema)
         if self.noise not in NOISES:
             raise ConfigError(f"--noise must be one of {', '.join(NOISES)}, not {self.noise!r}.")
+        _choice(self, "upsampling", UPSAMPLINGS)
+        if self.loss is not None:
+            _choice(self, "loss", LOSSES)
+        for name in ("ema_warmup", "spectral_norm", "minibatch_std"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, not {getattr(self, name)!r}.")
+        for name in ("g_lr", "d_lr"):
+            value = getattr(self, name)
+            if value is not None and not (_number(value) and 0 < value < 1):
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} must be a learning rate in (0, 1) "
+                    f"such as 2e-4, not {value!r}."
+                )
+        if not (_number(self.r1_gamma) and 0 <= self.r1_gamma <= 1e4):
+            raise ConfigError(
+                f"--r1-gamma must be a number in [0, 10000] (0 = off), not {self.r1_gamma!r}."
+            )
+        _integer(self, "r1_every", 1, 1000)
+        if self.augment is not None and not isinstance(self.augment, str):
+            raise ConfigError(
+                f"--augment must be a policy such as 'color,translation,cutout', "
+                f"not {self.augment!r}."
+            )
+        if self.model in ("wgan", "wgan-gp") and (self.loss is not None or self.r1_gamma):
+            raise ConfigError(
+                f"--model {self.model} trains with the Wasserstein loss and its own "
+                f"Lipschitz constraint: --loss and --r1-gamma apply to gan, dcgan "
+                f"and cgan."
+            )
         self.image_shape = tuple(spec.model_shape)
         self.num_classes = spec.num_classes
         return self
 
     def options(self) -> dict:
         """The fields that define the run (everything but the derived facts)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in DERIVED}
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in DERIVED
+        }
 
     def to_json(self) -> str:
         data = self.options()
@@ -125,12 +188,15 @@ class RunConfig:
         old = load_config(run_dir)
         diff = old.differences(self)
         if diff:
-            changes = "; ".join(f"--{k.replace('_', '-')} was {_show(a)}, now {_show(b)}"
-                                for k, (a, b) in diff.items())
+            changes = "; ".join(
+                f"--{k.replace('_', '-')} was {_show(a)}, now {_show(b)}"
+                for k, (a, b) in diff.items()
+            )
             raise ConfigError(
                 f"{run_dir} holds a run started with other options ({changes}). To resume it, "
                 f"repeat its options (they are in {run_dir / 'config.json'}); to start a new run, "
-                f"choose another --out folder or delete {run_dir}.")
+                f"choose another --out folder or delete {run_dir}."
+            )
         return True
 
 
@@ -142,20 +208,26 @@ def load_config(run_dir) -> RunConfig:
     run_dir = Path(run_dir)
     path = run_dir / "config.json"
     if not path.is_file():
-        raise ConfigError(f"{run_dir} is not a training run (no config.json). Train one with "
-                          f"`gancourse train ... --out {run_dir}`.")
+        raise ConfigError(
+            f"{run_dir} is not a training run (no config.json). Train one with "
+            f"`gancourse train ... --out {run_dir}`."
+        )
     try:
         data = json.loads(path.read_text())
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as e:
-        raise ConfigError(f"{path} is damaged ({e}); it records how the run was started. Restore "
-                          f"it from a backup, or start a new run in another folder.") from None
+        raise ConfigError(
+            f"{path} is damaged ({e}); it records how the run was started. Restore "
+            f"it from a backup, or start a new run in another folder."
+        ) from None
     known = {f.name for f in dataclasses.fields(RunConfig)} - set(DERIVED)
     unknown = sorted(set(data) - known - set(DERIVED) - {"epochs_done"})
     if unknown:
-        raise ConfigError(f"{path} has options this version of gancourse does not know "
-                          f"({', '.join(unknown)}); it was written by a newer version.")
+        raise ConfigError(
+            f"{path} has options this version of gancourse does not know "
+            f"({', '.join(unknown)}); it was written by a newer version."
+        )
     data = {k: v for k, v in data.items() if k in known}
     try:
         return RunConfig(**data)
@@ -165,9 +237,28 @@ def load_config(run_dir) -> RunConfig:
 
 def _integer(cfg, name, low, high):
     value = getattr(cfg, name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high and value > high)
+    ):
         limit = f"between {low} and {high}" if high else f"at least {low}"
-        raise ConfigError(f"--{name.replace('_', '-')} must be a whole number {limit}, not {value!r}.")
+        raise ConfigError(
+            f"--{name.replace('_', '-')} must be a whole number {limit}, not {value!r}."
+        )
+
+
+def _choice(cfg, name, choices):
+    if getattr(cfg, name) not in choices:
+        raise ConfigError(
+            f"--{name.replace('_', '-')} must be one of {', '.join(choices)}, "
+            f"not {getattr(cfg, name)!r}."
+        )
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _show(value):

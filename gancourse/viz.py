@@ -3,6 +3,7 @@
 Grids are built as uint8 arrays with NumPy (fast, and the same bytes go to PNG files, GIF
 frames and widgets); matplotlib is used for figures with axes.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,7 +33,10 @@ def image_grid(images, ncols=8, pad=2, pad_value=255) -> np.ndarray:
     grid = np.full(shape, pad_value, dtype=np.uint8)
     for i, img in enumerate(images):
         r, c = divmod(i, ncols)
-        grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
+        grid[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = img
     return grid
 
 
@@ -97,7 +101,12 @@ def plot_history(history, keys=None, ax=None, title=None, label_prefix=""):
         _, ax = plt.subplots(figsize=(6, 3.5))
     for k in keys:
         if k in hist:
-            ax.plot(epochs, hist[k], marker="o" if len(epochs) < 30 else None, label=f"{label_prefix}{k}")
+            ax.plot(
+                epochs,
+                hist[k],
+                marker="o" if len(epochs) < 30 else None,
+                label=f"{label_prefix}{k}",
+            )
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -157,8 +166,13 @@ def toy_frames(frames, mixture, title=None, lim=3.0):
 
     fig, axes = plt.subplots(1, len(frames), figsize=(2.2 * len(frames), 2.5))
     for ax, (step, pts, m) in zip(np.atleast_1d(axes), frames):
-        scatter_2d(pts, mixture.centers, ax=ax, lim=lim,
-                   title=f"step {step}\n{m['modes_covered']}/{m['num_modes']} modes, {m['high_quality']:.0%} HQ")
+        scatter_2d(
+            pts,
+            mixture.centers,
+            ax=ax,
+            lim=lim,
+            title=f"step {step}\n{m['modes_covered']}/{m['num_modes']} modes, {m['high_quality']:.0%} HQ",
+        )
     if title:
         fig.suptitle(title, y=1.05)
     plt.tight_layout()

@@ -14,6 +14,7 @@ in a manifest with its SHA-256. Before a file is loaded it is checked twice:
 Shipped files hold float16 arrays: half the size, and Keras casts them back to the model's
 float32 on loading.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,13 @@ def check_weights_file(model, path, what="this model", remedy=""):
     try:
         found = h5_layout(path)
     except OSError as e:
-        raise ModelError(_sentence(f"{path} is not a readable Keras weights file ({e}); it is "
-                                   f"damaged, or a Git LFS pointer instead of the file", remedy)) from None
+        raise ModelError(
+            _sentence(
+                f"{path} is not a readable Keras weights file ({e}); it is "
+                f"damaged, or a Git LFS pointer instead of the file",
+                remedy,
+            )
+        ) from None
     with tempfile.TemporaryDirectory() as tmp:
         reference = Path(tmp) / "reference.weights.h5"
         model.save_weights(reference)
@@ -60,12 +66,17 @@ def check_weights_file(model, path, what="this model", remedy=""):
         elif key not in expected:
             problems.append(f"{key} {found[key]} is in the file but not in the model")
         elif found[key] != expected[key]:
-            problems.append(f"{key} has shape {found[key]} in the file but {expected[key]} in the model")
+            problems.append(
+                f"{key} has shape {found[key]} in the file but {expected[key]} in the model"
+            )
     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    raise ModelError(_sentence(
-        f"The weights file {path} does not match the architecture of {what}: "
-        f"{'; '.join(problems[:3])}{more}. It was written for another architecture or is damaged",
-        remedy))
+    raise ModelError(
+        _sentence(
+            f"The weights file {path} does not match the architecture of {what}: "
+            f"{'; '.join(problems[:3])}{more}. It was written for another architecture or is damaged",
+            remedy,
+        )
+    )
 
 
 def check_sha256(path, expected, what="this model", remedy=""):
@@ -73,14 +84,23 @@ def check_sha256(path, expected, what="this model", remedy=""):
     (the hex digest a manifest records). A missing record is refused too: an unrecorded
     file cannot be told from a damaged one."""
     if not expected:
-        raise ModelError(_sentence(f"The manifest records no SHA-256 for the weights of {what} "
-                                   f"({path}), so the file cannot be checked", remedy))
+        raise ModelError(
+            _sentence(
+                f"The manifest records no SHA-256 for the weights of {what} "
+                f"({path}), so the file cannot be checked",
+                remedy,
+            )
+        )
     actual = sha256_of(path)
     if actual != expected:
-        raise ModelError(_sentence(
-            f"{path} is not the weights file recorded for {what}: its SHA-256 begins "
-            f"{actual[:16]} where the manifest records {expected[:16]}. The file is damaged, "
-            f"or it belongs to another model with the same layout", remedy))
+        raise ModelError(
+            _sentence(
+                f"{path} is not the weights file recorded for {what}: its SHA-256 begins "
+                f"{actual[:16]} where the manifest records {expected[:16]}. The file is damaged, "
+                f"or it belongs to another model with the same layout",
+                remedy,
+            )
+        )
 
 
 def sha256_of(path) -> str:
@@ -108,8 +128,11 @@ def h5_layout(path) -> dict:
 
     layout = {}
     with h5py.File(path, "r") as f:
-        f.visititems(lambda key, obj: layout.__setitem__(key, tuple(obj.shape))
-                     if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda key, obj: (
+                layout.__setitem__(key, tuple(obj.shape)) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return layout
 
 
@@ -139,6 +162,7 @@ def to_float16(path):
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _sentence(problem, remedy):
     """A message of the problem and, when given, what to do about it."""

@@ -19,6 +19,7 @@ time): MNIST 3 epochs 4 min of CPU, Fashion-MNIST 10 epochs 15 min, CIFAR-10
     GANCOURSE_DATA_DIR=/path/to/real/data nice -n 5 python scripts/train_classifiers.py
     GANCOURSE_DATA_DIR=/path/to/real/data python scripts/train_classifiers.py --dataset cifar10 --epochs 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,13 +78,21 @@ def train_one(name, args) -> dict:
     steps = epochs * int(np.ceil(len(ds.x_train) / args.batch_size))
     # Short linear warm-up, then cosine decay to zero: reaches good accuracy in few epochs.
     schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, warmup_target=args.lr, warmup_steps=max(1, steps // 20))
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        0.0, steps, warmup_target=args.lr, warmup_steps=max(1, steps // 20)
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
 
     start, start_cpu = time.perf_counter(), time.process_time()
-    model.fit(training_pipeline(ds.x_train, ds.y_train, settings, args.batch_size, args.seed),
-              epochs=epochs, verbose=2, shuffle=False)
+    model.fit(
+        training_pipeline(ds.x_train, ds.y_train, settings, args.batch_size, args.seed),
+        epochs=epochs,
+        verbose=2,
+        shuffle=False,
+    )
     train_seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - start_cpu  # all threads: independent of other jobs
     load = os.getloadavg()[1]
@@ -99,9 +108,11 @@ def train_one(name, args) -> dict:
     probs = shipped.predict(to_model_range(ds.x_test), batch_size=500, verbose=0)
     accuracy = float(np.mean(np.argmax(probs, axis=1) == ds.y_test))
 
-    command = (f"GANCOURSE_DATA_DIR=<folder of the real {name}.npz> python "
-               f"scripts/train_classifiers.py --dataset {name} --epochs {epochs} "
-               f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}")
+    command = (
+        f"GANCOURSE_DATA_DIR=<folder of the real {name}.npz> python "
+        f"scripts/train_classifiers.py --dataset {name} --epochs {epochs} "
+        f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}"
+    )
     return {
         "architecture": evaluation.classifier_architecture(name),
         "params": int(shipped.count_params()),
@@ -121,8 +132,11 @@ def train_one(name, args) -> dict:
         "train_cpu_seconds": round(cpu_seconds, 1),
         "machine": MACHINE,
         "load_average_5min_at_end": round(load, 2),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+        },
         "data_sha256": file_sha256(find_archive(name)),
         "command": command,
     }
@@ -161,10 +175,10 @@ def random_flip_and_shift(images, flip, pad, rng):
         padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
         dy = rng.uniform([batch], 0, 2 * pad + 1, dtype=tf.int32)
         dx = rng.uniform([batch], 0, 2 * pad + 1, dtype=tf.int32)
-        rows = dy[:, None] + tf.range(height)[None, :]            # (batch, height)
-        cols = dx[:, None] + tf.range(width)[None, :]             # (batch, width)
-        images = tf.gather(padded, rows, axis=1, batch_dims=1)    # (batch, height, W+2p, C)
-        images = tf.gather(images, cols, axis=2, batch_dims=1)    # (batch, height, width, C)
+        rows = dy[:, None] + tf.range(height)[None, :]  # (batch, height)
+        cols = dx[:, None] + tf.range(width)[None, :]  # (batch, width)
+        images = tf.gather(padded, rows, axis=1, batch_dims=1)  # (batch, height, W+2p, C)
+        images = tf.gather(images, cols, axis=2, batch_dims=1)  # (batch, height, width, C)
     return images
 
 
@@ -172,10 +186,14 @@ def update_manifest(folder, name, entry):
     """Insert or replace ``name`` in ``manifest.json`` (other datasets keep their entries)."""
     path = Path(folder) / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {}
-    manifest.setdefault("about", (
-        "Small CNN classifiers used as offline feature extractors for FID/KID/IS "
-        "(gancourse.evaluation). Trained by scripts/train_classifiers.py on the real data; "
-        "features = output of the layer named 'features'."))
+    manifest.setdefault(
+        "about",
+        (
+            "Small CNN classifiers used as offline feature extractors for FID/KID/IS "
+            "(gancourse.evaluation). Trained by scripts/train_classifiers.py on the real data; "
+            "features = output of the layer named 'features'."
+        ),
+    )
     manifest.setdefault("classifiers", {})[name] = entry
     path.write_text(json.dumps(manifest, indent=1) + "\n")
 
@@ -185,7 +203,9 @@ def describe_augmentation(settings):
     if settings["flip"]:
         parts.append("random horizontal flip")
     if settings["shift"]:
-        parts.append(f"random translation up to {settings['shift']:.3g} of the side (reflect padding)")
+        parts.append(
+            f"random translation up to {settings['shift']:.3g} of the side (reflect padding)"
+        )
     return ", ".join(parts) or "none"
 
 

@@ -13,6 +13,7 @@ trainings run at once, at ``nice`` 5 so the machine stays usable.
 On 2 CPU cores without a GPU (shared with other jobs) this took a few hours; the wall time
 of every generator is in the manifest.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,15 +34,21 @@ PLAN = {
 
 
 #: Recorded with each export: the wall times depend on what else the machine was doing.
-NOTES = ("wall_time_s is the sum of the epoch times reported by the run; the machine was shared "
-         "with other training jobs at the time (load average about 10 on 2 cores), so an idle "
-         "machine is several times faster")
+NOTES = (
+    "wall_time_s is the sum of the epoch times reported by the run; the machine was shared "
+    "with other training jobs at the time (load average about 10 on 2 cores), so an idle "
+    "machine is several times faster"
+)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=Path, default=Path("runs/pretrained"),
-                   help="where the training runs go (checkpoints, grids, logs)")
+    p.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("runs/pretrained"),
+        help="where the training runs go (checkpoints, grids, logs)",
+    )
     p.add_argument("--only", nargs="+", choices=sorted(PLAN), help="just these generators")
     p.add_argument("--jobs", type=int, default=2, help="trainings at once (2 on a 2-core machine)")
     p.add_argument("--export-only", action="store_true", help="skip training, export the runs")
@@ -49,7 +56,9 @@ def main(argv=None):
     names = args.only or list(PLAN)
     if not args.export_only:
         if not os.environ.get("GANCOURSE_DATA_DIR"):
-            p.error("set GANCOURSE_DATA_DIR to the folder holding mnist.npz, fashion_mnist.npz, cifar10.npz")
+            p.error(
+                "set GANCOURSE_DATA_DIR to the folder holding mnist.npz, fashion_mnist.npz, cifar10.npz"
+            )
         train_all(names, args.runs, args.jobs)
     export_all(names, args.runs)
 
@@ -57,8 +66,19 @@ def main(argv=None):
 def command(name, runs):
     """The ``gancourse train`` command line of one generator."""
     model, dataset, epochs, extra = PLAN[name]
-    return ["gancourse", "train", "--model", model, "--dataset", dataset, "--epochs", str(epochs),
-            *extra, "--out", str(Path(runs) / name)]
+    return [
+        "gancourse",
+        "train",
+        "--model",
+        model,
+        "--dataset",
+        dataset,
+        "--epochs",
+        str(epochs),
+        *extra,
+        "--out",
+        str(Path(runs) / name),
+    ]
 
 
 def train_all(names, runs, jobs):
@@ -72,13 +92,21 @@ def train_all(names, runs, jobs):
             cmd = ["nice", "-n", "5", str(cli), *command(name, runs)[1:]]
             log = open(runs / f"{name}.log", "a")
             print(f"start {name}: {shlex.join(command(name, runs))}", flush=True)
-            running[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log, time.time())
+            running[name] = (
+                subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
+                log,
+                time.time(),
+            )
         time.sleep(5)
         for name, (proc, log, t0) in list(running.items()):
             if proc.poll() is not None:
                 log.close()
                 del running[name]
-                status = "done" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, see {log.name})"
+                status = (
+                    "done"
+                    if proc.returncode == 0
+                    else f"FAILED (exit {proc.returncode}, see {log.name})"
+                )
                 print(f"{name}: {status} after {(time.time() - t0) / 60:.1f} min", flush=True)
 
 
@@ -91,8 +119,10 @@ def export_all(names, runs):
         cmd = "GANCOURSE_DATA_DIR=... nice -n 5 " + shlex.join(command(name, runs))
         path = pretrained.export(run, name, command=cmd, notes=NOTES)
         entry = pretrained.info(name)
-        print(f"{name}: {entry['epochs']} epochs, {entry['wall_time_s'] / 60:.0f} min, "
-              f"{path.stat().st_size / 1e6:.2f} MB, max |float16 - float32| {entry['max_abs_diff']}")
+        print(
+            f"{name}: {entry['epochs']} epochs, {entry['wall_time_s'] / 60:.0f} min, "
+            f"{path.stat().st_size / 1e6:.2f} MB, max |float16 - float32| {entry['max_abs_diff']}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The command line, driven in-process through ``gancourse.cli.main``."""
+
 import json
 import subprocess
 import sys
@@ -11,8 +12,12 @@ from gancourse.cli import main
 
 
 def test_version_in_a_real_subprocess():
-    out = subprocess.run([sys.executable, "-m", "gancourse.cli", "--version"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "gancourse.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0 and out.stdout.strip() == f"gancourse {__version__}"
 
 
@@ -27,16 +32,22 @@ def test_data_list_and_info(capsys):
 
 def test_unknown_dataset_is_a_clear_error(capsys):
     assert main(["data", "info", "svhn"]) == 2
-    assert "error: Unknown dataset 'svhn'. Known datasets: mnist, fashion_mnist, cifar10" in capsys.readouterr().err
+    assert (
+        "error: Unknown dataset 'svhn'. Known datasets: mnist, fashion_mnist, cifar10"
+        in capsys.readouterr().err
+    )
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["train", "--model", "stylegan"], "invalid choice: 'stylegan'"),
-    (["train", "--epochs", "0"], "expected a positive integer, got 0"),
-    (["train", "--batch-size", "x"], "expected a positive integer, got 'x'"),
-    (["sample"], "one of the arguments --run --pretrained is required"),
-    (["evaluate", "--n", "-3", "--run", "x"], "expected a positive integer, got -3"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--model", "stylegan"], "invalid choice: 'stylegan'"),
+        (["train", "--epochs", "0"], "expected a positive integer, got 0"),
+        (["train", "--batch-size", "x"], "expected a positive integer, got 'x'"),
+        (["sample"], "one of the arguments --run --pretrained is required"),
+        (["evaluate", "--n", "-3", "--run", "x"], "expected a positive integer, got -3"),
+    ],
+)
 def test_bad_arguments_get_argparse_messages(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
@@ -45,7 +56,17 @@ def test_bad_arguments_get_argparse_messages(argv, message, capsys):
 
 def test_train_resume_and_sample(tmp_path, capsys):
     run = tmp_path / "run"
-    args = ["train", "--model", "dcgan", "--dataset", "fashion_mnist", "--subset", "128", "--out", str(run)]
+    args = [
+        "train",
+        "--model",
+        "dcgan",
+        "--dataset",
+        "fashion_mnist",
+        "--subset",
+        "128",
+        "--out",
+        str(run),
+    ]
     assert main(args + ["--epochs", "1"]) == 0
     assert (run / "samples" / "epoch_0001.png").exists() and (run / "timeline.gif").exists()
     assert json.loads((run / "config.json").read_text())["model"] == "dcgan"
@@ -60,16 +81,53 @@ def test_train_resume_and_sample(tmp_path, capsys):
     assert iio.imread(grid).ndim == 2  # a grayscale grid
 
     # the same folder cannot be reused for another model
-    assert main(["train", "--model", "gan", "--dataset", "fashion_mnist", "--out", str(run), "--epochs", "1"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "gan",
+                "--dataset",
+                "fashion_mnist",
+                "--out",
+                str(run),
+                "--epochs",
+                "1",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
-    assert "started with other options (--model was dcgan, now gan; --subset was 128, now none)" in err
+    assert (
+        "started with other options (--model was dcgan, now gan; --subset was 128, now none)" in err
+    )
 
 
 def test_conditional_sampling_by_label(tmp_path, capsys):
     run = tmp_path / "cgan"
-    assert main(["train", "--model", "cgan", "--subset", "128", "--epochs", "1", "--out", str(run)]) == 0
-    assert main(["sample", "--run", str(run), "--n", "8", "--label", "3", "--out", str(tmp_path / "s.png")]) == 0
-    assert main(["sample", "--run", str(run), "--label", "12", "--out", str(tmp_path / "t.png")]) == 2
+    assert (
+        main(["train", "--model", "cgan", "--subset", "128", "--epochs", "1", "--out", str(run)])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "sample",
+                "--run",
+                str(run),
+                "--n",
+                "8",
+                "--label",
+                "3",
+                "--out",
+                str(tmp_path / "s.png"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["sample", "--run", str(run), "--label", "12", "--out", str(tmp_path / "t.png")]) == 2
+    )
     assert "--label must be in 0..9" in capsys.readouterr().err
 
 
@@ -80,7 +138,10 @@ def test_sampling_a_folder_that_is_not_a_run(tmp_path, capsys):
 
 def test_evaluate_a_run(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--model", "dcgan", "--subset", "128", "--epochs", "1", "--out", str(run)]) == 0
+    assert (
+        main(["train", "--model", "dcgan", "--subset", "128", "--epochs", "1", "--out", str(run)])
+        == 0
+    )
     capsys.readouterr()
     assert main(["evaluate", "--run", str(run), "--n", "200"]) == 0
     out = capsys.readouterr().out

@@ -1,4 +1,5 @@
 """The data layer: loading from archives in the real layout, every clear error, pipelines."""
+
 import time
 
 import numpy as np
@@ -40,12 +41,15 @@ def write(folder, name, n_train=50, n_test=20, **override):
 
 # ---------------------------------------------------------------- loading
 
+
 @pytest.mark.parametrize("name", list(data.DATASETS))
 def test_every_dataset_loads_from_its_archive(data_dir, name):
     write(data_dir, name, 60, 30)
     ds = data.load_dataset(name)
     spec = data.DATASETS[name]
-    assert ds.x_train.shape == (60,) + spec.image_shape and ds.x_test.shape == (30,) + spec.image_shape
+    assert (
+        ds.x_train.shape == (60,) + spec.image_shape and ds.x_test.shape == (30,) + spec.image_shape
+    )
     assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.uint8
     assert ds.y_train.shape == (60,) and ds.y_test.shape == (30,)
     assert ds.path == data_dir / f"{name}.npz" and len(ds.class_names) == 10
@@ -53,7 +57,13 @@ def test_every_dataset_loads_from_its_archive(data_dir, name):
 
 def test_names_are_normalised_and_column_labels_flattened(data_dir):
     x, y = synthetic_images(40, (32, 32, 3), 3)
-    np.savez(data_dir / "cifar10.npz", x_train=x, y_train=y.reshape(-1, 1), x_test=x, y_test=y.reshape(-1, 1))
+    np.savez(
+        data_dir / "cifar10.npz",
+        x_train=x,
+        y_train=y.reshape(-1, 1),
+        x_test=x,
+        y_test=y.reshape(-1, 1),
+    )
     ds = data.load_dataset("CIFAR10")
     np.testing.assert_array_equal(ds.y_train, y)
     assert data.get_spec("fashion-mnist").name == "fashion_mnist"
@@ -109,6 +119,7 @@ def test_real_download_failure_becomes_a_clear_error(data_dir, monkeypatch):
 
 # ---------------------------------------------------------------- errors
 
+
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(UnknownDatasetError) as e:
         data.load_dataset("imagenet")
@@ -120,7 +131,10 @@ def test_offline_without_a_file_fails_fast_and_says_where_it_looked(data_dir):
     with pytest.raises(DataNotFoundError) as e:
         data.load_dataset("fashion_mnist")
     msg = str(e.value)
-    assert str(data_dir / "fashion_mnist.npz") in msg and str(data_dir / "repo-data" / "fashion_mnist.npz") in msg
+    assert (
+        str(data_dir / "fashion_mnist.npz") in msg
+        and str(data_dir / "repo-data" / "fashion_mnist.npz") in msg
+    )
     assert "GANCOURSE_DATA_DIR" in msg and "x_train" in msg
     assert time.perf_counter() - t0 < 5
     with pytest.raises(DataNotFoundError, match="download=False"):
@@ -187,6 +201,7 @@ def test_all_data_errors_share_one_base_class():
 
 
 # ---------------------------------------------------------------- info and pipelines
+
 
 def test_dataset_info_reports_shapes_and_class_counts(data_dir):
     write(data_dir, "fashion_mnist", 80, 20)

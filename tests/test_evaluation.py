@@ -2,6 +2,7 @@
 the checks on their files, and whole evaluations (reports, the CLI's ``evaluate``). Offline,
 on the synthetic data of conftest.py (the shipped classifiers are checked on real images only
 when GANCOURSE_REAL_DATA_DIR names a folder of them)."""
+
 import json
 import os
 import shutil
@@ -15,8 +16,8 @@ from gancourse.cli import main
 from gancourse.data import load_dataset, to_model_range
 from gancourse.errors import ExtractorUnavailableError, GancourseError, MetricError, ModelError
 
-
 # ------------------------------------------------------------------ extractors
+
 
 @pytest.fixture(scope="module")
 def fashion():
@@ -26,10 +27,11 @@ def fashion():
 def test_extractor_streams_batches(fashion):
     x = to_model_range(load_dataset("fashion_mnist").x_test[:230])
     whole = fashion.features(x)
-    batches = fashion.features(x[i:i + 64] for i in range(0, 230, 64))  # a one-shot iterable
+    batches = fashion.features(x[i : i + 64] for i in range(0, 230, 64))  # a one-shot iterable
     from_callable = fashion.features(lambda: iter([x[:100], x[100:]]))
-    fashion_small = evaluation.Extractor("small-batches", fashion.model, fashion.input_shape,
-                                      fashion.class_names, batch_size=100)
+    fashion_small = evaluation.Extractor(
+        "small-batches", fashion.model, fashion.input_shape, fashion.class_names, batch_size=100
+    )
     assert whole.shape == (230, 128)
     np.testing.assert_allclose(batches, whole, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(from_callable, whole, rtol=1e-4, atol=1e-5)
@@ -38,8 +40,9 @@ def test_extractor_streams_batches(fashion):
     from gancourse.data import make_pipeline
 
     ds = load_dataset("fashion_mnist")
-    pipe = make_pipeline(ds.x_test[:230], ds.y_test[:230], batch_size=50, shuffle=False,
-                         drop_remainder=False)
+    pipe = make_pipeline(
+        ds.x_test[:230], ds.y_test[:230], batch_size=50, shuffle=False, drop_remainder=False
+    )
     np.testing.assert_allclose(fashion.features(pipe), whole, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(fashion.features(ds.x_test[:230]), whole, rtol=1e-4, atol=1e-5)
 
@@ -63,7 +66,9 @@ def test_inception_extractor_fails_clearly_offline():
         extractor = evaluation.get_extractor("inception")
     except ExtractorUnavailableError as e:
         assert isinstance(e, GancourseError)
-        assert "InceptionV3" in str(e) and "get_extractor('mnist'|'fashion_mnist'|'cifar10')" in str(e)
+        assert "InceptionV3" in str(
+            e
+        ) and "get_extractor('mnist'|'fashion_mnist'|'cifar10')" in str(e)
         pytest.skip("InceptionV3 weights are not available offline")
     feats, probs = extractor.features_and_probabilities(np.zeros((2, 28, 28, 1), "float32"))
     assert feats.shape == (2, 2048) and probs.shape == (2, 1000)
@@ -82,7 +87,9 @@ def test_inception_extractor_wiring_with_a_weights_file(tmp_path, monkeypatch):
         x = keras.Input((299, 299, 3))
         h = keras.layers.Conv2D(4, 8, strides=8)(x)
         pool = keras.layers.GlobalAveragePooling2D(name="avg_pool")(h)
-        return keras.Model(x, keras.layers.Dense(1000, activation="softmax", name="predictions")(pool))
+        return keras.Model(
+            x, keras.layers.Dense(1000, activation="softmax", name="predictions")(pool)
+        )
 
     monkeypatch.setattr(keras.applications, "InceptionV3", fake_inception)
     monkeypatch.setattr(evaluation, "_EXTRACTORS", {})
@@ -95,6 +102,7 @@ def test_inception_extractor_wiring_with_a_weights_file(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ shipped classifiers
 
+
 def test_manifest_records_accuracies_above_the_targets():
     manifest = evaluation.classifier_manifest()
     assert set(manifest) == set(evaluation.TARGET_ACCURACY)
@@ -102,7 +110,11 @@ def test_manifest_records_accuracies_above_the_targets():
         entry = manifest[name]
         assert entry["test_accuracy"] >= target, (name, entry["test_accuracy"])
         assert entry["test_images"] == 10000 and entry["machine"] == "2 CPU cores, no GPU"
-        assert entry["epochs"] > 0 and entry["train_seconds"] > 0 and "train_classifiers.py" in entry["command"]
+        assert (
+            entry["epochs"] > 0
+            and entry["train_seconds"] > 0
+            and "train_classifiers.py" in entry["command"]
+        )
         assert (evaluation.CLASSIFIER_DIR / entry["weights"]).stat().st_size < 2_000_000
 
 
@@ -118,8 +130,10 @@ def test_shipped_classifier_loads_and_gives_probabilities(name):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.skipif(not os.environ.get("GANCOURSE_REAL_DATA_DIR"),
-                    reason="set GANCOURSE_REAL_DATA_DIR to a folder of the real .npz archives")
+@pytest.mark.skipif(
+    not os.environ.get("GANCOURSE_REAL_DATA_DIR"),
+    reason="set GANCOURSE_REAL_DATA_DIR to a folder of the real .npz archives",
+)
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "cifar10"])
 def test_shipped_classifier_accuracy_on_real_test_images(name):
     path = Path(os.environ["GANCOURSE_REAL_DATA_DIR"]) / f"{name}.npz"
@@ -159,7 +173,9 @@ def test_another_classifiers_file_of_the_same_layout_is_refused(classifier_copy)
 
 
 def test_a_git_lfs_pointer_or_missing_classifier_file_is_a_clear_error(classifier_copy):
-    (classifier_copy / "mnist.weights.h5").write_bytes(b"version https://git-lfs.github.com/spec/v1\n")
+    (classifier_copy / "mnist.weights.h5").write_bytes(
+        b"version https://git-lfs.github.com/spec/v1\n"
+    )
     with pytest.raises(GancourseError, match="not a readable Keras weights file.*Git LFS pointer"):
         evaluation.load_classifier("mnist")
     (classifier_copy / "cifar10.weights.h5").unlink()
@@ -174,7 +190,9 @@ def test_float16_weights_round_trip(tmp_path):
 
     shipped = evaluation.load_classifier("mnist")
     path = weights.save_float16(shipped, tmp_path / "mnist.weights.h5")
-    assert weights.h5_layout(path) == weights.h5_layout(evaluation.CLASSIFIER_DIR / "mnist.weights.h5")
+    assert weights.h5_layout(path) == weights.h5_layout(
+        evaluation.CLASSIFIER_DIR / "mnist.weights.h5"
+    )
     with h5py.File(path) as f:
         dtypes = set()
         f.visititems(lambda k, o: dtypes.add(o.dtype.name) if isinstance(o, h5py.Dataset) else None)
@@ -190,20 +208,30 @@ def damage(path, size=4096):
     """Overwrite ``size`` bytes in the middle of a file with random bytes."""
     data = bytearray(Path(path).read_bytes())
     middle = len(data) // 2
-    data[middle:middle + size] = np.random.default_rng(0).integers(0, 256, size, dtype=np.uint8).tobytes()
+    data[middle : middle + size] = (
+        np.random.default_rng(0).integers(0, 256, size, dtype=np.uint8).tobytes()
+    )
     Path(path).write_bytes(bytes(data))
 
 
 # ------------------------------------------------------------------ whole evaluations
+
 
 def test_fid_of_classifier_features_is_zero_for_one_set_and_grows_with_noise(fashion):
     x = to_model_range(load_dataset("fashion_mnist").x_test[:300])  # synthetic images
     assert abs(metrics.fid_from_features(fashion.features(x), fashion.features(x))) < 1e-6
     # against 300 other "real" images: small for clean images, growing with the noise
     rng = np.random.default_rng(8)
-    reports = [evaluation.evaluate_images(np.clip(x + s * rng.standard_normal(x.shape), -1, 1),
-                                       "fashion_mnist", fashion, n_reference=300, kid_subsets=5)
-               for s in (0.0, 0.2, 0.5, 1.0)]
+    reports = [
+        evaluation.evaluate_images(
+            np.clip(x + s * rng.standard_normal(x.shape), -1, 1),
+            "fashion_mnist",
+            fashion,
+            n_reference=300,
+            kid_subsets=5,
+        )
+        for s in (0.0, 0.2, 0.5, 1.0)
+    ]
     fids = [r["fid"] for r in reports]
     assert 0 < fids[0] < fids[1] < fids[2] < fids[3], fids
     # clean images look real and cover the real ones; noisy ones leave the real manifold
@@ -220,11 +248,25 @@ def test_evaluate_generator_reports_what_it_compared_and_spots_collapse():
     from gancourse import models
 
     generator = models.dcgan_generator(latent_dim=16, image_shape=(28, 28, 1), width=16)
-    report = evaluation.evaluate_generator(generator, "fashion_mnist", n=120, batch_size=50,
-                                        n_reference=300, kid_subsets=5)
-    for key in ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall", "class_histogram",
-                "classes_covered", "kl_from_uniform", "n_generated", "n_reference",
-                "extractor", "reference"):
+    report = evaluation.evaluate_generator(
+        generator, "fashion_mnist", n=120, batch_size=50, n_reference=300, kid_subsets=5
+    )
+    for key in (
+        "fid",
+        "kid_mean",
+        "kid_std",
+        "is_mean",
+        "is_std",
+        "precision",
+        "recall",
+        "class_histogram",
+        "classes_covered",
+        "kl_from_uniform",
+        "n_generated",
+        "n_reference",
+        "extractor",
+        "reference",
+    ):
         assert key in report, key
     assert report["n_generated"] == 120 and report["n_reference"] == 300
     assert report["extractor"] == "fashion_mnist-cnn-gray-v1"
@@ -236,15 +278,22 @@ def test_evaluate_generator_reports_what_it_compared_and_spots_collapse():
 
     # a fully collapsed "generator": zero weights, so the same image whatever the noise
     z = keras.Input((16,), name="z")
-    flat = keras.layers.Dense(28 * 28, kernel_initializer="zeros",
-                              bias_initializer=keras.initializers.Constant(0.5), name="same_image")(z)
+    flat = keras.layers.Dense(
+        28 * 28,
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(0.5),
+        name="same_image",
+    )(z)
     image = keras.layers.Reshape((28, 28, 1), name="image")(flat)
-    collapsed = evaluation.evaluate_generator(keras.Model(z, image), "fashion_mnist", n=100,
-                                           n_reference=100, kid_subsets=5)
+    collapsed = evaluation.evaluate_generator(
+        keras.Model(z, image), "fashion_mnist", n=100, n_reference=100, kid_subsets=5
+    )
     assert max(collapsed["class_histogram"]) == 100
     spike = evaluation.class_histogram(np.full((20, 28, 28, 1), 0.5, "float32"), "fashion_mnist")
     assert spike.shape == (10,) and spike.max() == spike.sum() == 20
-    assert collapsed["classes_covered"] == 0.1 and collapsed["is_mean"] == pytest.approx(1.0, abs=1e-3)
+    assert collapsed["classes_covered"] == 0.1 and collapsed["is_mean"] == pytest.approx(
+        1.0, abs=1e-3
+    )
     # one image, so the generated balls have radius 0: no real image is covered
     assert collapsed["recall"] == 0.0
 
@@ -255,18 +304,36 @@ def test_reports_carry_precision_and_recall(fashion):
     assert 0 <= report["precision"] <= 1 and 0 <= report["recall"] <= 1
     assert report["precision_recall_k"] == 3
     assert f"precision {report['precision']:.3f}  recall {report['recall']:.3f}" in str(report)
-    without = evaluation.evaluate_images(x, "fashion_mnist", fashion, n_reference=200,
-                                         kid_subsets=5, precision_recall_k=None)
+    without = evaluation.evaluate_images(
+        x, "fashion_mnist", fashion, n_reference=200, kid_subsets=5, precision_recall_k=None
+    )
     assert "precision" not in without and "precision" not in str(without)
     assert without["fid"] == report["fid"]
 
 
 # ------------------------------------------------------------------ the CLI's evaluate
 
+
 def test_cli_evaluates_a_training_run(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--model", "dcgan", "--dataset", "mnist", "--subset", "64",
-                 "--epochs", "1", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "dcgan",
+                "--dataset",
+                "mnist",
+                "--subset",
+                "64",
+                "--epochs",
+                "1",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["evaluate", "--run", str(run), "--n", "60"]) == 0
     out = capsys.readouterr().out

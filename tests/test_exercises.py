@@ -1,10 +1,12 @@
 """Every self-check accepts the notebook's solution and rejects a wrong answer."""
+
 import math
 import types
 
 import numpy as np
 
-from gancourse import data, exercises as ex, models
+from gancourse import data, models
+from gancourse import exercises as ex
 
 
 def test_normalise():
@@ -18,7 +20,9 @@ def test_class_balance(monkeypatch):
     assert counts.min() == counts.max()  # the test data is balanced, like the real set
     assert ex.check_class_balance(int(counts[0]), "fashion_mnist")
     assert not ex.check_class_balance(int(counts[0]) + 1, "fashion_mnist")
-    assert not ex.check_class_balance(len(data.load_dataset("fashion_mnist").y_train), "fashion_mnist")
+    assert not ex.check_class_balance(
+        len(data.load_dataset("fashion_mnist").y_train), "fashion_mnist"
+    )
     # on unbalanced data no single count is right, and the check says so
     unbalanced = types.SimpleNamespace(y_train=np.array([0, 0, 1], np.uint8))
     monkeypatch.setattr(data, "load_dataset", lambda name: unbalanced)
@@ -50,7 +54,9 @@ def test_deeper_generator():
 def test_wgan_checks():
     assert ex.check_critic_loss(lambda r, f: np.mean(f) - np.mean(r))
     assert not ex.check_critic_loss(lambda r, f: np.mean(r) - np.mean(f))
-    assert ex.check_linear_penalty((np.hypot(1.2, 1.6) - 1) ** 2) and not ex.check_linear_penalty(0.0)
+    assert ex.check_linear_penalty((np.hypot(1.2, 1.6) - 1) ** 2) and not ex.check_linear_penalty(
+        0.0
+    )
 
 
 def test_cgan_checks():
@@ -76,7 +82,11 @@ def test_latent_space_checks():
     assert ex.check_slerp(classic) and ex.check_slerp(slerp)
     assert not ex.check_slerp(lerp)
     assert not ex.check_slerp(lambda z0, z1, t: z0)
-    assert ex.check_midpoint_norm(7.07) and not ex.check_midpoint_norm(10) and not ex.check_midpoint_norm(5)
+    assert (
+        ex.check_midpoint_norm(7.07)
+        and not ex.check_midpoint_norm(10)
+        and not ex.check_midpoint_norm(5)
+    )
 
 
 def test_evaluation_checks(capsys):

@@ -1,6 +1,7 @@
 """The package stays layered: no module imports, directly or through others, a module that
 imports it back (at the top of the file or inside a function), and the light modules stay
 free of TensorFlow."""
+
 import ast
 import subprocess
 import sys
@@ -25,7 +26,9 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gancourse."):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("gancourse."))
+            found.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("gancourse.")
+            )
     return found
 
 
@@ -42,7 +45,7 @@ def find_cycle(graph):
         state[node] = "open"
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state:
                 cycle = visit(nxt, path + [nxt])
                 if cycle:
@@ -62,7 +65,9 @@ def test_there_is_no_import_circle():
     graph = import_graph()
     assert find_cycle(graph) is None, "import circle: " + " -> ".join(find_cycle(graph))
     for module, imported in graph.items():
-        assert not (imported & TOP) or module in TOP, f"{module} imports a front door: {imported & TOP}"
+        assert not (imported & TOP) or module in TOP, (
+            f"{module} imports a front door: {imported & TOP}"
+        )
 
 
 def test_the_cycle_finder_finds_a_planted_circle():
@@ -70,9 +75,38 @@ def test_the_cycle_finder_finds_a_planted_circle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
 
 
-@pytest.mark.parametrize("module", ["gancourse", "gancourse.metrics", "gancourse.runs", "gancourse.cli",
-                                    "gancourse.data", "gancourse.toy", "gancourse.files"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "gancourse",
+        "gancourse.metrics",
+        "gancourse.runs",
+        "gancourse.cli",
+        "gancourse.data",
+        "gancourse.toy",
+        "gancourse.files",
+    ],
+)
 def test_light_modules_do_not_import_tensorflow(module):
     code = f"import sys, {module}; sys.exit('tensorflow' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0, \
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0, (
         f"importing {module} imports TensorFlow"
+    )
+
+
+def test_the_readme_package_map_is_in_import_order():
+    """README's package map lists the modules bottom-up: each imports only those above it."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    block = readme[readme.index("```\ngancourse/\n") :]
+    block = block[: block.index("\n```")]
+    order = [
+        line.split()[0][:-3]
+        for line in block.splitlines()
+        if line.startswith("  ") and line.split()[0].endswith(".py")
+    ]
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert set(order) == modules, f"README map lists {sorted(set(order) ^ modules)} wrongly"
+    graph = import_graph()
+    for i, module in enumerate(order):
+        later = graph[module] & set(order[i + 1 :])
+        assert not later, f"{module} imports {later}, listed below it in the README"

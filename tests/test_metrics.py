@@ -2,6 +2,7 @@
 against closed forms and SciPy, the statistical properties of KID and IS, precision and
 recall and the memorisation check on hand-made point sets, and that the module needs no
 TensorFlow. (Feature extractors and whole evaluations: tests/test_evaluation.py.)"""
+
 import subprocess
 import sys
 
@@ -33,6 +34,7 @@ def scipy_frechet(mu1, s1, mu2, s2, eps=1e-6):
 
 # ------------------------------------------------------------------ Frechet distance
 
+
 def test_frechet_of_identical_gaussians_is_zero():
     rng = np.random.default_rng(0)
     mu, sigma = rng.standard_normal(16), random_spd(16, rng)
@@ -51,7 +53,9 @@ def test_frechet_of_diagonal_covariances_has_the_closed_form():
     a, b = rng.uniform(0.1, 3, 10), rng.uniform(0.1, 3, 10)
     mu1, mu2 = rng.standard_normal(10), rng.standard_normal(10)
     expected = np.sum((np.sqrt(a) - np.sqrt(b)) ** 2) + np.sum((mu1 - mu2) ** 2)
-    assert metrics.frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected, rel=1e-10)
+    assert metrics.frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(
+        expected, rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("d, seed", [(3, 0), (20, 1), (128, 2)])
@@ -61,7 +65,9 @@ def test_frechet_matches_scipy_on_random_spd_matrices(d, seed):
     s1, s2 = random_spd(d, rng), random_spd(d, rng)
     ours = metrics.frechet_distance(mu1, s1, mu2, s2)
     assert ours == pytest.approx(scipy_frechet(mu1, s1, mu2, s2), rel=1e-8)
-    assert metrics.trace_sqrt_product(s1, s2) == pytest.approx(np.trace(linalg.sqrtm(s1 @ s2).real), rel=1e-8)
+    assert metrics.trace_sqrt_product(s1, s2) == pytest.approx(
+        np.trace(linalg.sqrtm(s1 @ s2).real), rel=1e-8
+    )
 
 
 def test_frechet_of_near_singular_covariances_matches_scipy():
@@ -94,12 +100,15 @@ def test_fid_from_features_is_zero_for_one_set_and_grows_with_noise():
     rng = np.random.default_rng(5)
     feats = rng.standard_normal((2000, 32)) @ rng.standard_normal((32, 32))
     assert abs(metrics.fid_from_features(feats, feats)) < 1e-8
-    fids = [metrics.fid_from_features(feats, feats + s * rng.standard_normal(feats.shape))
-            for s in (0.1, 0.5, 1.0, 2.0)]
+    fids = [
+        metrics.fid_from_features(feats, feats + s * rng.standard_normal(feats.shape))
+        for s in (0.1, 0.5, 1.0, 2.0)
+    ]
     assert all(a < b for a, b in zip(fids, fids[1:])), fids
 
 
 # ------------------------------------------------------------------ KID and IS
+
 
 def test_kid_estimator_is_unbiased():
     # Many independent small pairs from ONE distribution: the unbiased MMD^2 averages to 0
@@ -133,7 +142,9 @@ def test_kid_with_subsets_as_large_as_both_sets_is_one_exact_value():
     a, b = rng.standard_normal((200, 16)), rng.standard_normal((200, 16)) + 0.3
     mean, std = metrics.kid_from_features(a, b, subsets=50, subset_size=1000)
     perm = rng.permutation(200)
-    assert mean == pytest.approx(metrics.polynomial_mmd2(a[perm], b[rng.permutation(200)]), rel=1e-9)
+    assert mean == pytest.approx(
+        metrics.polynomial_mmd2(a[perm], b[rng.permutation(200)]), rel=1e-9
+    )
     assert mean == pytest.approx(metrics.polynomial_mmd2(a, b), rel=1e-12) and std == 0.0
 
 
@@ -160,6 +171,7 @@ def test_mode_coverage_tells_a_spike_from_a_balanced_histogram():
 
 # ------------------------------------------------------------------ precision and recall
 
+
 def test_precision_and_recall_of_a_set_against_itself_are_one():
     rng = np.random.default_rng(10)
     feats = rng.standard_normal((200, 16))
@@ -171,10 +183,14 @@ def test_precision_counts_generated_points_inside_the_real_balls():
     real = np.array([[0.0, 0], [1, 0], [2, 0], [3, 0]])
     np.testing.assert_allclose(metrics.knn_radii(real, k=1), [1, 1, 1, 1])
     np.testing.assert_allclose(metrics.knn_radii(real, k=2), [2, 1, 1, 2])
-    generated = np.array([[0.5, 0],     # 0.5 from (0, 0): inside
-                          [1.5, 0.5],   # 0.71 from (1, 0): inside
-                          [10.0, 0],    # 7 from (3, 0): outside
-                          [1.5, 1.2]])  # 1.30 from (1, 0) and (2, 0): outside
+    generated = np.array(
+        [
+            [0.5, 0],  # 0.5 from (0, 0): inside
+            [1.5, 0.5],  # 0.71 from (1, 0): inside
+            [10.0, 0],  # 7 from (3, 0): outside
+            [1.5, 1.2],
+        ]
+    )  # 1.30 from (1, 0) and (2, 0): outside
     result = metrics.precision_recall(real, generated, k=1)
     assert result["precision"] == 0.5
     # Generated radii (k=1): 1.118, 0.7, 8.515 (the outlier reaches far), 0.7. The real
@@ -189,8 +205,8 @@ def test_mode_collapse_keeps_precision_and_loses_recall():
     real = np.stack(np.meshgrid(np.arange(4.0), np.arange(5.0)), -1).reshape(-1, 2)  # 20 points
     collapsed = np.repeat(real[7:8], 30, axis=0)  # every sample is the same real point
     result = metrics.precision_recall(real, collapsed, k=3)
-    assert result["precision"] == 1.0           # each sample looks real...
-    assert result["recall"] == 1 / len(real)    # ...but the balls have radius 0: one point covered
+    assert result["precision"] == 1.0  # each sample looks real...
+    assert result["recall"] == 1 / len(real)  # ...but the balls have radius 0: one point covered
     far_away = real + 100.0
     assert metrics.precision_recall(real, far_away, k=3) == {"precision": 0.0, "recall": 0.0}
 
@@ -207,8 +223,9 @@ def test_precision_recall_match_brute_force_distances_when_done_in_blocks(monkey
     expected = {"precision": brute(real, fake), "recall": brute(fake, real)}
     assert 0.2 < expected["precision"] < 0.99 and 0.2 < expected["recall"] < 0.99  # not trivial
     assert metrics.precision_recall(real, fake, k) == expected
-    np.testing.assert_allclose(metrics.knn_radii(real, k), np.sort(cdist(real, real), axis=1)[:, k],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        metrics.knn_radii(real, k), np.sort(cdist(real, real), axis=1)[:, k], rtol=1e-9
+    )
     monkeypatch.setattr(metrics, "BLOCK_ENTRIES", 1000)  # 3-4 rows per block: many blocks
     assert metrics.precision_recall(real, fake, k) == expected
 
@@ -237,14 +254,19 @@ def test_pairwise_distances_of_ten_thousand_features_fit_in_memory():
 
 # ------------------------------------------------------------------ memorisation
 
+
 def test_nearest_neighbours_and_memorisation_on_hand_made_points():
     train = np.hstack([10 * np.eye(5), np.zeros((5, 1))])  # 5 points, 14 apart
     offset = np.zeros((5, 6))
     offset[:, 5] = [0.3, 0.4, 0.5, 0.6, 0.7]  # along a direction orthogonal to all of them
-    test = train + offset                      # new real images: 0.3-0.7 from the training set
-    generated = np.vstack([train[2],            # an exact copy
-                           train[3] + [0, 0, 0, 0.01, 0, 0],  # a near-copy
-                           train[0] + [0, 0, 0, 0, 0, 2.0]])  # something new
+    test = train + offset  # new real images: 0.3-0.7 from the training set
+    generated = np.vstack(
+        [
+            train[2],  # an exact copy
+            train[3] + [0, 0, 0, 0.01, 0, 0],  # a near-copy
+            train[0] + [0, 0, 0, 0, 0, 2.0],
+        ]
+    )  # something new
     distances, indices = metrics.nearest_neighbours(generated, train)
     np.testing.assert_allclose(distances, [0.0, 0.01, 2.0], atol=1e-9)
     np.testing.assert_array_equal(indices, [2, 3, 0])
@@ -254,7 +276,7 @@ def test_nearest_neighbours_and_memorisation_on_hand_made_points():
     np.testing.assert_array_equal(m["test_index"], np.arange(5))
     np.testing.assert_array_equal(m["generated_index"], [2, 3, 0])
     assert m["threshold"] == pytest.approx(0.304)  # the 1% quantile of 0.3 ... 0.7
-    assert m["too_close"] == pytest.approx(2 / 3)   # the copy and the near-copy
+    assert m["too_close"] == pytest.approx(2 / 3)  # the copy and the near-copy
     with pytest.raises(MetricError, match="quantile"):
         metrics.memorisation(generated, train, test, quantile=5)
 
@@ -262,7 +284,7 @@ def test_nearest_neighbours_and_memorisation_on_hand_made_points():
 def test_a_copying_generator_is_caught_and_a_fresh_one_is_not():
     rng = np.random.default_rng(13)
     train, test = rng.standard_normal((2000, 8)), rng.standard_normal((500, 8))
-    fresh = rng.standard_normal((500, 8))                                  # same distribution
+    fresh = rng.standard_normal((500, 8))  # same distribution
     copies = train[rng.choice(2000, 500)] + 1e-3 * rng.standard_normal((500, 8))
     assert metrics.memorisation(fresh, train, test)["too_close"] < 0.05
     assert metrics.memorisation(copies, train, test)["too_close"] == 1.0
@@ -270,10 +292,13 @@ def test_a_copying_generator_is_caught_and_a_fresh_one_is_not():
 
 # ------------------------------------------------------------------ no TensorFlow
 
+
 def test_the_maths_imports_no_tensorflow():
     # (tests/test_layers.py checks the light modules for TensorFlow; Keras counts too here)
-    code = ("import sys, gancourse.metrics\n"
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    code = (
+        "import sys, gancourse.metrics\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -1,5 +1,6 @@
 """Architectures: parameter counts (the published tables of the DCGAN study included),
 output shapes and value ranges, clear errors."""
+
 import numpy as np
 import pytest
 
@@ -7,11 +8,14 @@ from gancourse import models as m
 from gancourse.errors import ModelError
 
 
-@pytest.mark.parametrize("scenario,g_counts,d_total", [
-    ("baseline", (480_928, 474_464), 212_865),
-    ("weak-d", (480_928, 474_464), 14_817),
-    ("weak-g", (84_968, 83_384), 212_865),
-])
+@pytest.mark.parametrize(
+    "scenario,g_counts,d_total",
+    [
+        ("baseline", (480_928, 474_464), 212_865),
+        ("weak-d", (480_928, 474_464), 14_817),
+        ("weak-g", (84_968, 83_384), 212_865),
+    ],
+)
 def test_scenarios_reproduce_the_published_parameter_tables(scenario, g_counts, d_total):
     g, d = m.scenario_models(scenario, latent_dim=100)
     cg, cd = m.count_params(g), m.count_params(d)
@@ -25,18 +29,21 @@ def test_weak_discriminator_uses_average_pooling():
     assert any(layer.__class__.__name__ == "AveragePooling2D" for layer in d.layers)
 
 
-@pytest.mark.parametrize("builder,kwargs,total", [
-    (m.mlp_generator, {}, 1_493_520),            # 100-256-512-1024-784 with BN
-    (m.mlp_discriminator, {}, 533_505),          # 784-512-256-1
-    (m.dcgan_generator, {}, 784_641),            # Dense 7x7x128, ConvT 64, ConvT 1
-    (m.dcgan_discriminator, {}, 139_073),        # Conv 64, Conv 128 + BN
-    (m.wgan_critic, {}, 138_561),                # no BatchNorm
-    (m.wgan_critic, {"norm": "layer"}, 138_817), # + LayerNorm (2 x 6272)
-    (m.cgan_mlp_generator, {}, 1_494_520),       # + 10x100 embedding
-    (m.cgan_mlp_discriminator, {}, 541_345),     # + 10x784 embedding
-    (m.cgan_dcgan_generator, {}, 1_098_741),     # + 10x50 embedding concatenated
-    (m.toy_generator, {}, 33_666),
-])
+@pytest.mark.parametrize(
+    "builder,kwargs,total",
+    [
+        (m.mlp_generator, {}, 1_493_520),  # 100-256-512-1024-784 with BN
+        (m.mlp_discriminator, {}, 533_505),  # 784-512-256-1
+        (m.dcgan_generator, {}, 784_641),  # Dense 7x7x128, ConvT 64, ConvT 1
+        (m.dcgan_discriminator, {}, 139_073),  # Conv 64, Conv 128 + BN
+        (m.wgan_critic, {}, 138_561),  # no BatchNorm
+        (m.wgan_critic, {"norm": "layer"}, 138_817),  # + LayerNorm (2 x 6272)
+        (m.cgan_mlp_generator, {}, 1_494_520),  # + 10x100 embedding
+        (m.cgan_mlp_discriminator, {}, 541_345),  # + 10x784 embedding
+        (m.cgan_dcgan_generator, {}, 1_098_741),  # + 10x50 embedding concatenated
+        (m.toy_generator, {}, 33_666),
+    ],
+)
 def test_parameter_counts_of_every_builder(builder, kwargs, total):
     assert m.count_params(builder(**kwargs))["total"] == total
 
@@ -60,7 +67,10 @@ def test_conditional_models_take_labels():
     assert m.is_conditional(g) and m.is_conditional(d) and not m.is_conditional(m.dcgan_generator())
     z = np.zeros((2, 16), "float32")
     img = g([z, np.array([[1], [2]])])
-    assert img.shape == (2, 28, 28, 1) and d([np.asarray(img), np.array([[1], [2]])]).shape == (2, 1)
+    assert img.shape == (2, 28, 28, 1) and d([np.asarray(img), np.array([[1], [2]])]).shape == (
+        2,
+        1,
+    )
     # the label changes the output: same noise, two classes
     a = np.asarray(m.cgan_mlp_generator(16)([np.ones((2, 16), "float32"), np.array([[0], [1]])]))
     assert not np.allclose(a[0], a[1])
@@ -79,6 +89,7 @@ def test_initialiser_choice_is_used():
 
 def test_summaries_are_repeatable():
     """Named layers: the same builder gives the same summary every time (nbval compares them)."""
+
     def summary(model):
         lines = []
         model.summary(print_fn=lambda s, **k: lines.append(s))

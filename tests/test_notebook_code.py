@@ -2,6 +2,7 @@
 train step) must stay the package's code in disguise: same parameter counts, same outputs for
 the same weights, and one training step from the same weights and noise gives the same
 losses and the same new weights as ``gancourse.GAN.train_step``. So the two cannot drift."""
+
 import ast
 import json
 import types
@@ -34,33 +35,59 @@ def notebook_definitions(notebook, names):
         except SyntaxError:  # IPython magics
             continue
         for node in tree.body:
-            defined = {getattr(node, "name", None)} | {
-                t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)} | {
-                e.id for t in getattr(node, "targets", []) if isinstance(t, ast.Tuple)
-                for e in t.elts if isinstance(e, ast.Name)}
+            defined = (
+                {getattr(node, "name", None)}
+                | {t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)}
+                | {
+                    e.id
+                    for t in getattr(node, "targets", [])
+                    if isinstance(t, ast.Tuple)
+                    for e in t.elts
+                    if isinstance(e, ast.Name)
+                }
+            )
             if defined & wanted:
                 exec(compile(ast.Module([node], []), notebook, "exec"), namespace)
     missing = wanted - set(namespace)
-    assert not missing, f"{notebook} no longer defines {missing}: update this test with the notebook"
+    assert not missing, (
+        f"{notebook} no longer defines {missing}: update this test with the notebook"
+    )
     return namespace
 
 
 def test_notebook_02_models_are_the_package_models():
-    nb = notebook_definitions("02_vanilla_gan.ipynb", ["LATENT", "build_generator", "build_discriminator"])
-    pairs = [(nb["build_generator"](), models.mlp_generator(), np.random.default_rng(0).normal(size=(4, 100))),
-             (nb["build_discriminator"](), models.mlp_discriminator(),
-              np.random.default_rng(1).uniform(-1, 1, size=(4, 28, 28, 1)))]
+    nb = notebook_definitions(
+        "02_vanilla_gan.ipynb", ["LATENT", "build_generator", "build_discriminator"]
+    )
+    pairs = [
+        (
+            nb["build_generator"](),
+            models.mlp_generator(),
+            np.random.default_rng(0).normal(size=(4, 100)),
+        ),
+        (
+            nb["build_discriminator"](),
+            models.mlp_discriminator(),
+            np.random.default_rng(1).uniform(-1, 1, size=(4, 28, 28, 1)),
+        ),
+    ]
     for mine, package, x in pairs:
         assert mine.count_params() == package.count_params()
         mine.set_weights(package.get_weights())  # same layers in the same order
-        np.testing.assert_allclose(mine(x.astype("float32"), training=False),
-                                   package(x.astype("float32"), training=False), atol=1e-5)
+        np.testing.assert_allclose(
+            mine(x.astype("float32"), training=False),
+            package(x.astype("float32"), training=False),
+            atol=1e-5,
+        )
 
 
-@pytest.mark.parametrize("notebook,generator,discriminator", [
-    ("02_vanilla_gan.ipynb", models.mlp_generator, models.mlp_discriminator),
-    ("03_dcgan.ipynb", models.dcgan_generator, models.dcgan_discriminator),
-])
+@pytest.mark.parametrize(
+    "notebook,generator,discriminator",
+    [
+        ("02_vanilla_gan.ipynb", models.mlp_generator, models.mlp_discriminator),
+        ("03_dcgan.ipynb", models.dcgan_generator, models.dcgan_discriminator),
+    ],
+)
 def test_the_hand_written_train_step_is_gan_train_step(notebook, generator, discriminator):
     keras.utils.set_random_seed(0)
     g, d = generator(), discriminator()
@@ -82,7 +109,9 @@ def test_the_hand_written_train_step_is_gan_train_step(notebook, generator, disc
 
     # the notebook's step, on the same weights, with tf.random.normal giving the same z
     fixed_random = types.SimpleNamespace(normal=lambda shape, *a, **k: tf.constant(z))
-    fake_tf = types.SimpleNamespace(**{k: getattr(tf, k) for k in dir(tf) if not k.startswith("__")})
+    fake_tf = types.SimpleNamespace(
+        **{k: getattr(tf, k) for k in dir(tf) if not k.startswith("__")}
+    )
     fake_tf.random = fixed_random
     nb = notebook_definitions(notebook, ["bce", "g_opt", "d_opt", "train_step"])
     nb["generator"], nb["discriminator"], nb["LATENT"] = g, d, 100

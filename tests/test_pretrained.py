@@ -1,5 +1,6 @@
 """Pretrained generators: every shipped one loads and draws pictures, the manifest says how
 each was trained, and wrong names or files get a clear ModelError."""
+
 import json
 import shutil
 
@@ -53,7 +54,16 @@ def test_every_shipped_generator_draws_every_class(name):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_manifest_records_how_each_was_trained(name):
     entry = pretrained.info(name)
-    for key in ("builder", "kwargs", "dataset", "command", "epochs", "wall_time_s", "machine", "date"):
+    for key in (
+        "builder",
+        "kwargs",
+        "dataset",
+        "command",
+        "epochs",
+        "wall_time_s",
+        "machine",
+        "date",
+    ):
         assert entry.get(key) not in (None, ""), key
     assert "gancourse train --model" in entry["command"]
     assert entry["machine"] == "2 CPU cores, no GPU"
@@ -84,14 +94,18 @@ def copy_of_shipped(tmp_path):
 
 
 def test_weights_of_another_architecture_are_a_clear_error(copy_of_shipped):
-    models.dcgan_generator(latent_dim=100, width=64).save_weights(copy_of_shipped / "dcgan-fashion_mnist.weights.h5")
+    models.dcgan_generator(latent_dim=100, width=64).save_weights(
+        copy_of_shipped / "dcgan-fashion_mnist.weights.h5"
+    )
     with pytest.raises(ModelError, match="does not match the architecture") as err:
         pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
     assert "in the file but" in str(err.value)
 
 
 def test_weights_of_another_model_kind_are_a_clear_error(copy_of_shipped):
-    models.mlp_generator(latent_dim=100).save_weights(copy_of_shipped / "dcgan-fashion_mnist.weights.h5")
+    models.mlp_generator(latent_dim=100).save_weights(
+        copy_of_shipped / "dcgan-fashion_mnist.weights.h5"
+    )
     with pytest.raises(ModelError, match="does not match"):
         pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
 
@@ -112,7 +126,9 @@ def test_a_damaged_weights_file_is_refused(copy_of_shipped):
     path = copy_of_shipped / "dcgan-fashion_mnist.weights.h5"
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 4096] = np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    data[middle : middle + 4096] = (
+        np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    )
     path.write_bytes(bytes(data))
     assert weights.h5_layout(path) == weights.h5_layout(pretrained.PRETRAINED_DIR / path.name)
     with pytest.raises(ModelError, match="SHA-256") as err:
@@ -122,8 +138,10 @@ def test_a_damaged_weights_file_is_refused(copy_of_shipped):
 
 def test_another_generators_file_of_the_same_layout_is_refused(copy_of_shipped):
     # dcgan-mnist has exactly the architecture of dcgan-fashion_mnist: only the hash tells.
-    shutil.copy(pretrained.PRETRAINED_DIR / "dcgan-mnist.weights.h5",
-                copy_of_shipped / "dcgan-fashion_mnist.weights.h5")
+    shutil.copy(
+        pretrained.PRETRAINED_DIR / "dcgan-mnist.weights.h5",
+        copy_of_shipped / "dcgan-fashion_mnist.weights.h5",
+    )
     with pytest.raises(ModelError, match="another model with the same layout"):
         pretrained.load("dcgan-fashion_mnist", directory=copy_of_shipped)
 
@@ -146,11 +164,28 @@ def test_manifest_cannot_name_an_arbitrary_builder(copy_of_shipped):
 
 def test_export_then_load_round_trip(tmp_path):
     run = tmp_path / "run"
-    assert cli.main(["train", "--model", "cgan", "--dataset", "mnist", "--epochs", "1",
-                     "--subset", "128", "--out", str(run)]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--model",
+                "cgan",
+                "--dataset",
+                "mnist",
+                "--epochs",
+                "1",
+                "--subset",
+                "128",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     folder = tmp_path / "shipped"
-    path = pretrained.export(run, "cgan-test", command="gancourse train ...", wall_time_s=1.0,
-                             directory=folder)
+    path = pretrained.export(
+        run, "cgan-test", command="gancourse train ...", wall_time_s=1.0, directory=folder
+    )
     assert path.name == "cgan-test.weights.h5"
     assert pretrained.names(folder) == ["cgan-test"]
     entry = pretrained.info("cgan-test", folder)
@@ -164,5 +199,8 @@ def test_export_then_load_round_trip(tmp_path):
 
 def test_cli_samples_from_a_pretrained_generator(tmp_path):
     out = tmp_path / "grid.png"
-    assert cli.main(["sample", "--pretrained", "dcgan-fashion_mnist", "--n", "16", "--out", str(out)]) == 0
+    assert (
+        cli.main(["sample", "--pretrained", "dcgan-fashion_mnist", "--n", "16", "--out", str(out)])
+        == 0
+    )
     assert out.read_bytes()[:4] == b"\x89PNG"

@@ -1,6 +1,7 @@
 """Run folders: one run configuration, options checked before anything is written, resuming
 refused with other options, and damaged run folders handled (the newest intact checkpoint
 is used, history and checkpoint stay consistent, failed writes leave nothing behind)."""
+
 import errno
 import json
 import math
@@ -17,16 +18,19 @@ from gancourse.runs import RunConfig, load_config
 TINY = ["--model", "dcgan", "--dataset", "fashion_mnist", "--subset", "128"]
 
 
-@pytest.mark.parametrize("options,message", [
-    (dict(ema=1.5), "--ema must be a number in [0, 1)"),
-    (dict(ema=math.nan), "--ema must be a number in [0, 1)"),
-    (dict(ema=1.0), "--ema must be a number in [0, 1)"),
-    (dict(seed=-1), "--seed must be a whole number between 0"),
-    (dict(model="gan", scenario="weak-d"), "applies to --model dcgan only"),
-    (dict(model="stylegan"), "--model must be one of"),
-    (dict(latent_dim=0), "--latent-dim must be a whole number between 1"),
-    (dict(batch_size=2.5), "--batch-size must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        (dict(ema=1.5), "--ema must be a number in [0, 1)"),
+        (dict(ema=math.nan), "--ema must be a number in [0, 1)"),
+        (dict(ema=1.0), "--ema must be a number in [0, 1)"),
+        (dict(seed=-1), "--seed must be a whole number between 0"),
+        (dict(model="gan", scenario="weak-d"), "applies to --model dcgan only"),
+        (dict(model="stylegan"), "--model must be one of"),
+        (dict(latent_dim=0), "--latent-dim must be a whole number between 1"),
+        (dict(batch_size=2.5), "--batch-size must be a whole number"),
+    ],
+)
 def test_out_of_range_options_are_refused(options, message):
     with pytest.raises(ConfigError) as e:
         RunConfig(**options)
@@ -35,24 +39,31 @@ def test_out_of_range_options_are_refused(options, message):
 
 def test_config_round_trip_and_differences(tmp_path):
     cfg = RunConfig(model="cgan", dataset="fashion-mnist", ema=0.999, seed=3)
-    assert cfg.dataset == "fashion_mnist" and cfg.image_shape == (28, 28, 1) and cfg.num_classes == 10
+    assert (
+        cfg.dataset == "fashion_mnist" and cfg.image_shape == (28, 28, 1) and cfg.num_classes == 10
+    )
     cfg.save(tmp_path)
     assert load_config(tmp_path) == cfg
     assert cfg.differences(RunConfig(model="cgan", ema=None, seed=3)) == {"ema": (0.999, None)}
 
 
-@pytest.mark.parametrize("text", ['{"model": "dcgan", "dataset": "fash', "[1, 2]", '{"model": "dcgan", "ema": 7}'])
+@pytest.mark.parametrize(
+    "text", ['{"model": "dcgan", "dataset": "fash', "[1, 2]", '{"model": "dcgan", "ema": 7}']
+)
 def test_a_damaged_config_json_is_reported_as_damaged(tmp_path, text):
     (tmp_path / "config.json").write_text(text)
     with pytest.raises(ConfigError, match="damaged"):
         load_config(tmp_path)
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--ema", "1.5"], "--ema must be a number in [0, 1)"),
-    (["--batch-size", "1000"], "--batch-size 1000 is larger than the 128 training images"),
-    (["--scenario", "weak-d", "--model", "gan"], "applies to --model dcgan only"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--ema", "1.5"], "--ema must be a number in [0, 1)"),
+        (["--batch-size", "1000"], "--batch-size 1000 is larger than the 128 training images"),
+        (["--scenario", "weak-d", "--model", "gan"], "applies to --model dcgan only"),
+    ],
+)
 def test_a_refused_command_leaves_no_run_folder(tmp_path, capsys, extra, message):
     run = tmp_path / "run"
     assert main(["train", *TINY, "--epochs", "1", "--out", str(run), *extra]) == 2
@@ -83,7 +94,9 @@ def test_train_without_usable_data_leaves_no_run_folder(tmp_path, monkeypatch, c
 def trained_run(tmp_path_factory):
     """A 3-epoch run that keeps every checkpoint (copied by each test that damages it)."""
     run = tmp_path_factory.mktemp("runs") / "run"
-    assert main(["train", *TINY, "--epochs", "3", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    assert (
+        main(["train", *TINY, "--epochs", "3", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    )
     return run
 
 
@@ -102,7 +115,9 @@ def test_resuming_with_other_options_names_the_option(trained_run, tmp_path, cap
 
 
 @pytest.mark.parametrize("damage", ["truncate-data", "garble-index", "delete-data"])
-def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(trained_run, tmp_path, capsys, damage):
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(
+    trained_run, tmp_path, capsys, damage
+):
     from gancourse.training import load_run
 
     run = _copy(trained_run, tmp_path)
@@ -113,7 +128,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(trained_run, tmp
     elif damage == "garble-index":
         index = ckpt / "ckpt-3.index"
         raw = bytearray(index.read_bytes())
-        raw[len(raw) // 3: len(raw) // 3 + 64] = os.urandom(64)
+        raw[len(raw) // 3 : len(raw) // 3 + 64] = os.urandom(64)
         index.write_bytes(bytes(raw))
     else:
         data.unlink()
@@ -122,7 +137,9 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous(trained_run, tmp
     assert epoch == 2 and "ckpt-3 is damaged" in out and "Restored checkpoint ckpt-2" in out
     assert all(np.isfinite(w).all() for w in gan.generator.get_weights())
     # training resumes from epoch 2, and the history has each epoch exactly once
-    assert main(["train", *TINY, "--epochs", "4", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    assert (
+        main(["train", *TINY, "--epochs", "4", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    )
     assert [r["epoch"] for r in json.loads((run / "history.json").read_text())] == [1, 2, 3, 4]
 
 
@@ -155,7 +172,9 @@ def test_history_killed_before_or_after_its_checkpoint(trained_run, tmp_path):
         piece.unlink()
     state = run / "checkpoints" / "checkpoint"
     state.write_text(state.read_text().replace("ckpt-3", "ckpt-2"))
-    assert main(["train", *TINY, "--epochs", "3", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    assert (
+        main(["train", *TINY, "--epochs", "3", "--keep-checkpoints", "5", "--out", str(run)]) == 0
+    )
     assert [r["epoch"] for r in load_history(run)] == [1, 2, 3]
     # a truncated history.json falls back to history.csv
     (run / "history.json").write_text('[{"epoch": 1, "d_lo')
@@ -180,7 +199,9 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
     with pytest.raises(OutputError, match="disk is full") as e:
         files.write_text(target, "new")
     assert "run the same command again" in str(e.value)
-    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "history.json"
+    ]
 
 
 def test_a_checkpoint_that_cannot_be_written_keeps_the_previous(trained_run, tmp_path, monkeypatch):
@@ -202,3 +223,27 @@ def test_a_checkpoint_that_cannot_be_written_keeps_the_previous(trained_run, tmp
         ckpt.save(4)
     assert not list((run / "checkpoints").glob("ckpt-4*"))
     assert Checkpoint(run / "checkpoints").restore(gan) == 3
+
+
+def test_stabilising_options_from_the_cli_reach_the_model_and_survive_a_resume(tmp_path, capsys):
+    from gancourse.training import load_run
+
+    run = tmp_path / "run"
+    options = ["--spectral-norm", "--minibatch-std", "--loss", "hinge", "--r1-gamma", "1",
+               "--r1-every", "2", "--augment", "color,translation", "--ema", "0.99",
+               "--ema-warmup", "--upsampling", "nearest", "--g-lr", "1e-4", "--d-lr", "4e-4"]
+    assert main(["train", *TINY, "--epochs", "1", "--out", str(run), *options]) == 0
+    cfg = load_config(run)
+    assert (cfg.spectral_norm, cfg.minibatch_std, cfg.loss, cfg.r1_gamma, cfg.r1_every) == (
+        True, True, "hinge", 1.0, 2)
+    gan, _, epoch = load_run(run)
+    assert epoch == 1 and gan.loss_kind == "hinge" and gan.ema_generator is not None
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(4e-4)
+    layer_types = {type(layer).__name__ for layer in gan.discriminator.layers}
+    assert "SpectralNormalization" in layer_types and "MinibatchStdDev" in layer_types
+    assert "UpSampling2D" in {type(layer).__name__ for layer in gan.generator.layers}
+    assert main(["train", *TINY, "--epochs", "2", "--out", str(run), *options]) == 0
+    assert "Resuming training at epoch 2" in capsys.readouterr().out
+    assert main(["train", *TINY, "--epochs", "3", "--out", str(run), *options[:-2]]) == 2
+    assert "--d-lr was 0.0004, now none" in capsys.readouterr().err

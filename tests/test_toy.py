@@ -1,4 +1,5 @@
 """Mode-coverage metrics of the 2-D toy mixtures on hand-made samples."""
+
 import numpy as np
 import pytest
 
