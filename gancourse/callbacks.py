@@ -1,5 +1,5 @@
 """Keras callbacks for GAN training: sample grids, GIF timeline, checkpoint/resume,
-history, NaN guard and a progress bar. :func:`gancourse.training.train` wires them up."""
+history, TensorBoard logs, NaN guard and a progress bar. :func:`gancourse.training.train` wires them up."""
 from __future__ import annotations
 
 import csv
@@ -15,6 +15,7 @@ from .config import quiet_tensorflow
 
 tf = quiet_tensorflow()
 import keras  # noqa: E402
+from tensorflow.core.framework import summary_pb2  # noqa: E402
 
 from . import viz  # noqa: E402
 from .errors import ModelError, TrainingError  # noqa: E402
@@ -234,6 +235,65 @@ class HistoryLogger(keras.callbacks.Callback):
             fig.savefig(tmp, dpi=100, bbox_inches="tight")
 
 
+class TensorBoardLogger(keras.callbacks.Callback):
+    """TensorBoard event files in ``log_dir``: every reported loss and diagnostic
+    (``d_loss``, ``g_loss``, ``d_real``, ...) per epoch as ``epoch/<name>``, with
+    ``every_steps=N`` also every N batches as ``batch/<name>``, and the fixed-noise picture
+    of ``grid`` (a :class:`SampleGrid` placed *before* this callback in the list) as the
+    image ``samples`` whenever the grid draws one. Look at them with
+    ``tensorboard --logdir runs``.
+
+    Why not ``keras.callbacks.TensorBoard`` or ``tf.summary.scalar``: both need the
+    ``tensorboard`` package, which TensorFlow no longer installs. ``tf.summary.write`` with
+    the metadata of TensorBoard's scalar and image plugins writes the same records with
+    TensorFlow alone; only *viewing* them needs ``pip install tensorboard``. Steps are epochs
+    (and, for batches, the generator's step count, which the checkpoint keeps), so a resumed
+    run continues its curves.
+    """
+
+    def __init__(self, log_dir, grid: SampleGrid | None = None, every_steps: int | None = None):
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self.grid, self.every_steps = grid, every_steps
+        self.writer = None
+
+    def on_train_begin(self, logs=None):
+        try:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.writer = tf.summary.create_file_writer(str(self.log_dir))
+        except (OSError, tf.errors.OpError) as e:
+            raise output_error(self.log_dir, _as_os_error(e), "TensorBoard log folder") from None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.every_steps or not logs:
+            return
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if step % self.every_steps == 0:
+            self._scalars("batch", logs, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._scalars("epoch", logs or {}, epoch + 1)
+        picture = self.grid.grids.get(epoch + 1) if self.grid is not None else None
+        if picture is not None:  # TensorBoard's image record: [width, height, PNG bytes]
+            height, width = picture.shape[:2]
+            record = tf.constant([str(width), str(height), viz.png_bytes(picture)])
+            metadata = _plugin_metadata("images", summary_pb2.DATA_CLASS_BLOB_SEQUENCE)
+            with self.writer.as_default():
+                tf.summary.write("samples", record, step=epoch + 1, metadata=metadata)
+        self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.close()
+
+    def _scalars(self, prefix, logs, step):
+        metadata = _plugin_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR)
+        with self.writer.as_default():
+            for name, value in logs.items():
+                tf.summary.write(f"{prefix}/{name}", tf.constant(float(value), tf.float32),
+                                 step=step, metadata=metadata)
+
+
 class NanGuard(keras.callbacks.Callback):
     """Stop training as soon as any reported loss is NaN or infinite (like Keras'
     TerminateOnNaN, which only watches ``loss``), and say what to do. The checkpoint
@@ -329,6 +389,12 @@ def _damage(prefix) -> str | None:
     except Exception as e:  # truncated, garbled or missing files fail in many different ways
         return _first_line(e)
     return None
+
+
+def _plugin_metadata(plugin, data_class):
+    """Summary metadata that tells TensorBoard which dashboard shows a record."""
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin), data_class=data_class)
 
 
 def _first_line(error) -> str:

@@ -12,8 +12,10 @@ what and what to do.
 """
 from __future__ import annotations
 
+import math
 import socket
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config
-from .errors import CorruptDataError, DataNotFoundError, UnknownDatasetError
+from .errors import ConfigError, CorruptDataError, DataNotFoundError, UnknownDatasetError
 from .files import atomic_write
 
 
@@ -63,6 +65,10 @@ DATASETS = {
 }
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+#: Largest array an archive may declare (the largest course array, CIFAR-10's x_train, is
+#: 154 MB). A damaged or hostile header could otherwise ask for any amount of memory.
+MAX_ARRAY_BYTES = 2 ** 31
 
 
 @dataclass(frozen=True)
@@ -173,12 +179,17 @@ def make_pipeline(x, y=None, batch_size: int = 64, shuffle: bool = True, subset:
             f"got {x.dtype} {x.shape}. Pass the arrays from load_dataset().")
     if y is not None and len(y) != len(x):
         raise CorruptDataError(f"{len(x)} images but {len(y)} labels: they must match.")
+    available = len(x)
     if subset is not None:
         x = x[:subset]
         y = None if y is None else y[:subset]
+    if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1):
+        raise ConfigError(f"batch_size must be a whole number >= 1, not {batch_size!r}.")
     if batch_size > len(x) and drop_remainder:
-        raise ValueError(f"batch_size {batch_size} is larger than the {len(x)} images; "
-                         "lower the batch size or use more data.")
+        of = f" (subset={subset} of {available})" if subset is not None else ""
+        raise ConfigError(f"batch_size {batch_size} is larger than the {len(x)} images{of}, so not "
+                          f"one full batch can be made: lower the batch size or use more data.")
 
     def scale(img):
         img = tf.cast(img, tf.float32) / 127.5 - 1.0
@@ -227,25 +238,21 @@ def _load_archive(path: str, mtime_ns: int, name: str) -> Dataset:
             f"{path} is not a valid .npz archive (not a zip file: it may be truncated, an "
             f"HTML error page, or another format). {fix}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [k for k in KEYS if k not in archive.files]
+        with zipfile.ZipFile(path) as archive:
+            members = {_array_name(m): m for m in archive.infolist()}
+            missing = [k for k in KEYS if k not in members]
             if missing:
                 raise CorruptDataError(
                     f"{path} is missing the array(s) {', '.join(missing)} "
-                    f"(it holds {', '.join(archive.files) or 'nothing'}). {fix}")
-            arrays = {k: archive[k] for k in KEYS}
+                    f"(it holds {', '.join(members) or 'nothing'}). {fix}")
+            arrays = {k: _read_member(archive, members[k], path, fix) for k in KEYS}
     except CorruptDataError:
         raise
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise CorruptDataError(
-                f"{path} holds pickled Python objects, which the course refuses to load "
-                f"because unpickling can run arbitrary code. {fix}") from None
-        raise CorruptDataError(f"{path} could not be read as a .npz archive ({e}). {fix}") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
+            NotImplementedError) as e:  # CRC mismatch, broken deflate stream, encryption ...
         raise CorruptDataError(
-            f"{path} is not a valid .npz archive (it may be truncated or not an archive at all: "
-            f"{type(e).__name__}: {e}). {fix}") from None
+            f"{path} is a damaged .npz archive: it could not be read ({type(e).__name__}: "
+            f"{e}). {fix}") from None
 
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
@@ -272,6 +279,51 @@ def _load_archive(path: str, mtime_ns: int, name: str) -> Dataset:
     for a in arrays.values():
         a.setflags(write=False)  # shared between callers through the cache
     return Dataset(spec=spec, path=Path(path), **arrays)
+
+
+def _array_name(info: zipfile.ZipInfo) -> str:
+    """An archive member's array name, as ``np.load`` gives it: ``x_train.npy`` -> ``x_train``."""
+    return info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path, fix) -> np.ndarray:
+    """One array of an archive, checked before any memory is set aside for it.
+
+    The ``.npy`` header declares the array's shape and dtype; that many bytes must be what
+    the member holds (its uncompressed size in the zip directory) and at most
+    ``MAX_ARRAY_BYTES``, so a damaged header cannot make us allocate gigabytes. Reading the
+    member to its end makes ``zipfile`` check its CRC-32, so flipped bits are caught too.
+    """
+    name = _array_name(info)
+    fmt = np.lib.format
+    with archive.open(info) as f:
+        try:
+            version = fmt.read_magic(f)
+            read_header = {(1, 0): fmt.read_array_header_1_0,
+                           (2, 0): fmt.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
+            shape, fortran_order, dtype = read_header(f)
+        except ValueError as e:
+            raise CorruptDataError(
+                f"{path}: the member {info.filename} is not a .npy array ({e}). {fix}") from None
+        if dtype.hasobject:
+            raise CorruptDataError(
+                f"{path} holds pickled Python objects ({name}), which the course refuses to "
+                f"load because unpickling can run arbitrary code. {fix}")
+        declared = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+        stored = info.file_size - f.tell()
+        if declared > MAX_ARRAY_BYTES or declared != stored:
+            limit = (f"more than the {MAX_ARRAY_BYTES:,} bytes allowed for one array"
+                     if declared > MAX_ARRAY_BYTES else f"but the member holds {stored:,} bytes")
+            raise CorruptDataError(
+                f"{path}: {name} declares a {shape} {dtype} array of {declared:,} bytes, "
+                f"{limit}: its header is damaged. {fix}")
+        data = f.read(declared)
+        if len(data) != declared or f.read(1):
+            raise CorruptDataError(f"{path}: {name} ends early or runs long: the archive is "
+                                   f"damaged. {fix}")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
 def _not_found(spec: DatasetSpec, reason: str) -> DataNotFoundError:
@@ -301,5 +353,6 @@ def _download(spec: DatasetSpec) -> Path:
     try:
         return save_archive(target, x_train, np.ravel(y_train), x_test, np.ravel(y_test))
     except OSError as e:
-        raise DataNotFoundError(f"Downloaded {spec.name} but could not cache it at {target} "
-                                f"({e}). Set GANCOURSE_DATA_DIR to a writable folder.") from None
+        # atomic_write has removed its temporary file: no partial archive is left behind
+        raise DataNotFoundError(f"Downloaded {spec.name} but could not cache it ({e}) Or set "
+                                f"GANCOURSE_DATA_DIR to another, writable folder.") from None

@@ -273,6 +273,12 @@ class Extractor:
             raise MetricError(f"the {self.name} extractor takes images of shape "
                               f"(N, {', '.join(str(s) for s in self.input_shape)}), got "
                               f"{batch.shape}. Is it the extractor of the right dataset?")
+        if not np.isfinite(batch).all():  # NaN would slip through the range check below
+            bad = int((~np.isfinite(batch)).reshape(len(batch), -1).any(axis=1).sum())
+            raise MetricError(f"{bad} of {len(batch)} images in a batch contain NaN or infinite "
+                              f"values, so no score can be computed. A generator that outputs "
+                              f"them has diverged: check its training losses, or evaluate an "
+                              f"earlier checkpoint.")
         if batch.size and (batch.min() < -1.01 or batch.max() > 1.01):
             raise MetricError(f"images must be in [-1, 1] (generator outputs, or "
                               f"gancourse.data.to_model_range of uint8), got values from "

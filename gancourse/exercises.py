@@ -268,3 +268,74 @@ def check_confident_is(answer) -> bool:
     return _no(
         "IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), KL = -log p(y) for the image's class"
     )
+
+
+def check_hinge_losses(d_loss_fn, g_loss_fn) -> bool:
+    """09: ``d_loss_fn(real_logits, fake_logits)`` and ``g_loss_fn(fake_logits)`` must be the
+    hinge losses of :mod:`gancourse.losses` (NumPy or TensorFlow in, a number out); checked
+    on random logits against the package's versions."""
+    from . import losses
+
+    rng = np.random.default_rng(9)
+    for _ in range(3):
+        real = rng.normal(0, 2, size=(16, 1)).astype("float32")
+        fake = rng.normal(0, 2, size=(16, 1)).astype("float32")
+        try:
+            d_mine, g_mine = float(d_loss_fn(real, fake)), float(g_loss_fn(fake))
+        except Exception as e:  # a learner's bug is feedback, not a crash
+            return _no(f"your function raised {type(e).__name__}: {e}")
+        d_want = float(losses.hinge_discriminator_loss(real, fake))
+        g_want = float(losses.hinge_generator_loss(fake))
+        if not math.isclose(d_mine, d_want, rel_tol=1e-4, abs_tol=1e-5):
+            no_margin = float(np.mean(np.maximum(0, -real)) + np.mean(np.maximum(0, fake)))
+            hint = (" - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))"
+                    if math.isclose(d_mine, no_margin, rel_tol=1e-4) else "")
+            return _no(f"D's loss is {d_mine:.4f}, the package's {d_want:.4f}{hint}.")
+        if not math.isclose(g_mine, g_want, rel_tol=1e-4, abs_tol=1e-5):
+            hint = (" - G maximises D's score: its loss is minus the mean score"
+                    if math.isclose(g_mine, -g_want, rel_tol=1e-4) else "")
+            return _no(f"G's loss is {g_mine:.4f}, the package's {g_want:.4f}{hint}.")
+    return _yes("both hinge losses agree with gancourse.losses on random logits.")
+
+
+def check_r1_penalty(fn) -> bool:
+    """09: ``fn(discriminator, real)`` must return E||grad_x D(x)||^2 over the real batch (a
+    number), like :func:`gancourse.losses.r1_penalty`; checked on a small random D."""
+    from .config import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+
+    from . import losses
+
+    keras.utils.set_random_seed(9)
+    x = keras.Input((6, 6, 1))
+    h = keras.layers.Dense(1)(keras.layers.Flatten()(keras.layers.Conv2D(4, 3, activation="tanh")(x)))
+    d = keras.Model(x, h)
+    real = np.random.default_rng(9).uniform(-1, 1, size=(8, 6, 6, 1)).astype("float32")
+    try:
+        mine = float(fn(d, real))
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    want = float(losses.r1_penalty(d, real))
+    if math.isclose(mine, want, rel_tol=1e-3):
+        return _yes(f"E||grad D(x)||^2 = {want:.5f}, as the package computes it.")
+    grads = _input_gradients(d, real)
+    norms = np.sqrt((grads**2).reshape(len(real), -1).sum(axis=1))
+    if math.isclose(mine, float(norms.mean()), rel_tol=1e-3):
+        return _no("that is the mean gradient norm; R1 uses the *squared* norm.")
+    if math.isclose(mine, float((grads**2).mean()), rel_tol=1e-3):
+        return _no("you averaged over pixels too: sum the squares over each image, then average "
+                   "over the batch.")
+    return _no(f"got {mine:.5f}, expected {want:.5f}: differentiate D's output with respect to "
+               f"the real images (tape.watch), square, sum per image, average.")
+
+
+def _input_gradients(d, x):
+    import tensorflow as tf
+
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = tf.reduce_sum(d(x, training=True))
+    return tape.gradient(out, x).numpy()

@@ -330,7 +330,9 @@ def _as_float64(a, ndim, what):
     if a.ndim != ndim:
         raise MetricError(f"{what} must have {ndim} dimension(s), got shape {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise MetricError(f"{what} contains NaN or infinite values")
+        raise MetricError(f"{what} contains NaN or infinite values: the images they came from "
+                          f"probably did (a diverged generator). Check the training losses, or "
+                          f"use an earlier checkpoint.")
     return a
 
 

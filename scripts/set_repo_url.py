@@ -12,7 +12,7 @@ nothing else: notebooks are edited as JSON with their outputs kept (nothing is e
 ``tests/test_notebooks.py`` checks that the places agree. Usage::
 
     python scripts/set_repo_url.py https://github.com/my-university/gancourse
-    python scripts/set_repo_url.py https://github.com/my-university/gancourse --root path/to/checkout
+    python scripts/set_repo_url.py https://github.com/my-university/gancourse --root ../copy
 """
 from __future__ import annotations
 

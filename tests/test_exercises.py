@@ -97,3 +97,31 @@ def test_evaluation_checks(capsys):
     assert "not variances" in capsys.readouterr().out
     assert not ex.check_frechet_1d(lambda m1, s1, m2, s2: (m1 - m2) ** 2)
     assert ex.check_confident_is(5) and not ex.check_confident_is(10)
+
+
+def test_stabilising_checks(capsys):
+    import tensorflow as tf
+
+    relu = lambda v: np.maximum(0, v)  # noqa: E731
+    assert ex.check_hinge_losses(lambda r, f: relu(1 - r).mean() + relu(1 + f).mean(), lambda f: -f.mean())
+    capsys.readouterr()
+    assert not ex.check_hinge_losses(lambda r, f: relu(-r).mean() + relu(f).mean(), lambda f: -f.mean())
+    assert "margin is missing" in capsys.readouterr().out
+    assert not ex.check_hinge_losses(lambda r, f: relu(1 - r).mean() + relu(1 + f).mean(), lambda f: f.mean())
+    assert "minus the mean score" in capsys.readouterr().out
+
+    def r1(d, real, squared=True, per_image=True):
+        real = tf.constant(real)
+        with tf.GradientTape() as tape:
+            tape.watch(real)
+            out = tf.reduce_sum(d(real, training=True))
+        g = tape.gradient(out, real)
+        sq = tf.reduce_sum(g**2, axis=[1, 2, 3]) if per_image else tf.reduce_mean(g**2, axis=[1, 2, 3])
+        return tf.reduce_mean(sq if squared else tf.sqrt(sq))
+
+    assert ex.check_r1_penalty(r1)
+    capsys.readouterr()
+    assert not ex.check_r1_penalty(lambda d, real: r1(d, real, squared=False))
+    assert "squared" in capsys.readouterr().out
+    assert not ex.check_r1_penalty(lambda d, real: r1(d, real, per_image=False))
+    assert "averaged over pixels" in capsys.readouterr().out
