@@ -32,7 +32,8 @@ class SampleGrid(keras.callbacks.Callback):
     ``grids`` maps epoch -> uint8 picture for this session's grids.
     """
 
-    def __init__(self, out_dir=None, every=1, n=64, ncols=8, seed=1234, show=False, gif=True):
+    def __init__(self, out_dir=None, every: int = 1, n: int = 64, ncols: int = 8, seed: int = 1234,
+                 show: bool = False, gif: bool = True):
         super().__init__()
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.every, self.n, self.ncols, self.seed, self.show, self.gif = every, n, ncols, seed, show, gif
@@ -85,7 +86,7 @@ class Checkpoint(keras.callbacks.Callback):
     checkpoint. Epochs whose losses are not finite are never saved.
     """
 
-    def __init__(self, directory, every=1, max_to_keep=3):
+    def __init__(self, directory, every: int = 1, max_to_keep: int | None = 3):
         super().__init__()
         self.directory = Path(directory)
         self.every = every
@@ -199,7 +200,7 @@ class HistoryLogger(keras.callbacks.Callback):
     ``losses.png``. (Keras' CSVLogger can append but cannot drop the rows of epochs that a
     resumed run trains again, so we keep our own small writer.)"""
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
         self._t0 = None
@@ -324,7 +325,7 @@ class ProgressBar(keras.callbacks.Callback):
     """A tqdm progress bar over all batches (a widget in Jupyter, text in a terminal) and
     one summary line per epoch."""
 
-    def __init__(self, print_every=1):
+    def __init__(self, print_every: int = 1):
         super().__init__()
         self.print_every = print_every
 
@@ -353,7 +354,7 @@ class ProgressBar(keras.callbacks.Callback):
                   f"({time.perf_counter() - self._t0:.1f} s)", flush=True)
 
 
-def load_history(run_dir) -> list:
+def load_history(run_dir) -> list[dict]:
     """The per-epoch rows of a run's ``history.json`` ([] if there is none). A damaged
     ``history.json`` falls back to ``history.csv``; if both are damaged the earlier rows are
     lost (with a note) and training goes on: the checkpoints hold the model, not the history."""
@@ -422,7 +423,7 @@ class TimeBudget(keras.callbacks.Callback):
     """Stop training after ``seconds`` of wall time (checked after every batch), so that
     models can be compared at equal training time rather than equal epochs."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds: float):
         super().__init__()
         self.seconds = seconds
         self.steps = 0

@@ -34,8 +34,9 @@ from .sampling import generate_images, sample_latent  # noqa: E402
 MODES = ("linear", "spherical")
 
 
-def latent_explorer(generator, k=6, seed=0, dims=None, span=3.0, label=0, class_names=None,
-                    dataset=None, size=224, probes=8, static=None):
+def latent_explorer(generator, k: int = 6, seed: int = 0, dims=None, span: float = 3.0,
+                    label: int = 0, class_names=None, dataset: str | None = None, size: int = 224,
+                    probes: int = 8, static: bool | None = None):
     """Sliders over the ``k`` latent directions that change the picture most.
 
     The directions are the top principal directions of the generator's response: the
@@ -53,6 +54,7 @@ def latent_explorer(generator, k=6, seed=0, dims=None, span=3.0, label=0, class_
     ``.randomise_button``, ``.reset_button``, ``.class_dropdown``, ``.z``, ``.seed``), or a
     :class:`StaticView` when widgets cannot render.
     """
+    _check_generator(generator, "latent_explorer")
     latent_dim = latent_dim_of(generator)
     labels = _class_names(generator, class_names, dataset)
     if dims is not None:
@@ -70,8 +72,9 @@ def latent_explorer(generator, k=6, seed=0, dims=None, span=3.0, label=0, class_
     return LatentExplorer(generator, directions, names, seed, span, label, labels, size)
 
 
-def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps=8, mode="spherical", label=0,
-                class_names=None, dataset=None, size=224, static=None):
+def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps: int = 8, mode: str = "spherical",
+                label: int = 0, class_names=None, dataset: str | None = None, size: int = 224,
+                static: bool | None = None):
     """Walk from one latent vector to another: a slider for t in [0, 1], a linear/spherical
     toggle, the picture at t and a strip of ``steps`` pictures along the whole path.
 
@@ -84,6 +87,7 @@ def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps=8, mode="spheri
     Returns an :class:`Interpolator` (``.t_slider``, ``.mode_toggle``, ``.image``,
     ``.strip``, ``.class_dropdown``, ``.z0``, ``.z1``), or a :class:`StaticView`.
     """
+    _check_generator(generator, "interpolate")
     if mode not in MODES:
         raise ModelError(f"mode must be one of {MODES}, not {mode!r}")
     latent_dim = latent_dim_of(generator)
@@ -95,7 +99,7 @@ def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps=8, mode="spheri
     return Interpolator(generator, z0, z1, steps, mode, label, labels, size)
 
 
-def lerp(z0, z1, t):
+def lerp(z0, z1, t) -> np.ndarray:
     """Linear interpolation (1 - t) z0 + t z1. ``t`` a number gives one vector; an array of
     n values gives n vectors (n, latent_dim)."""
     z0, z1 = np.asarray(z0, "float32"), np.asarray(z1, "float32")
@@ -103,7 +107,7 @@ def lerp(z0, z1, t):
     return ((1.0 - t)[..., None] * z0 + t[..., None] * z1).astype("float32")
 
 
-def slerp(z0, z1, t):
+def slerp(z0, z1, t) -> np.ndarray:
     """Spherical interpolation: the direction turns along the great circle from z0 to z1
     (Shoemake's slerp) while the length goes linearly from |z0| to |z1|. For endpoints of
     equal length this is exactly the classic formula
@@ -122,14 +126,15 @@ def slerp(z0, z1, t):
     return (((1.0 - t) * r0 + t * r1) * direction).astype("float32")
 
 
-def interpolation_path(z0, z1, t, mode="spherical"):
+def interpolation_path(z0, z1, t, mode: str = "spherical") -> np.ndarray:
     """Points at ``t`` on the linear or spherical path from z0 to z1."""
     if mode not in MODES:
         raise ModelError(f"mode must be one of {MODES}, not {mode!r}")
     return (slerp if mode == "spherical" else lerp)(z0, z1, t)
 
 
-def principal_directions(generator, k=6, probes=8, seed=0, eps=0.1):
+def principal_directions(generator, k: int = 6, probes: int = 8, seed: int = 0,
+                         eps: float = 0.1) -> np.ndarray:
     """The ``k`` unit latent directions along which the generator's output changes most,
     as a (k, latent_dim) array, strongest first.
 
@@ -289,6 +294,32 @@ class StaticView:
 
 # --------------------------------------------------------------------------- helpers
 
+def _check_generator(generator, caller):
+    """Refuse, with a message that says what was expected, anything that is not a generator:
+    a name, a whole GAN, or a model that maps images to scores (a discriminator)."""
+    expected = (f"{caller} expects a generator: a Keras model from latent vectors (batch, "
+                f"latent_dim) [and labels] to images (batch, height, width, channels), such as "
+                f"gan.generator or gancourse.pretrained.load(name)")
+    if hasattr(generator, "sampling_generator"):
+        raise ModelError(f"{expected}. This is a whole GAN: pass gan.sampling_generator() "
+                         f"(or gan.generator).")
+    if not isinstance(generator, keras.Model):
+        hint = (" (to load a shipped generator by name use gancourse.pretrained.load)"
+                if isinstance(generator, str) else "")
+        raise ModelError(f"{expected}, not a {type(generator).__name__}{hint}.")
+    inputs = generator.inputs if isinstance(generator.inputs, (list, tuple)) else [generator.inputs]
+    z_shape = tuple(inputs[0].shape) if inputs else ()
+    out_shape = tuple(generator.outputs[0].shape) if generator.outputs else ()
+    if len(z_shape) != 2:
+        raise ModelError(f"{expected}. The model {generator.name!r} takes inputs of shape "
+                         f"{z_shape}, which is not a batch of latent vectors; if it takes "
+                         f"images it is a discriminator or classifier.")
+    if len(out_shape) != 4 or out_shape[-1] not in (1, 3):
+        raise ModelError(f"{expected}. The model {generator.name!r} outputs shape {out_shape}, "
+                         f"which is not a batch of images; a discriminator outputs one score "
+                         f"per image.")
+
+
 def _use_static(static) -> bool:
     """True when we should draw a static picture: asked for, or widgets cannot render
     (ipywidgets missing, or no kernel behind this Python to carry widget messages)."""
@@ -387,3 +418,5 @@ def _class_dropdown(generator, class_names, label):
         return None
     return _w.Dropdown(options=[(name, i) for i, name in enumerate(class_names)], value=int(label),
                        description="class")
+
+from .playground import playground  # noqa: E402,F401

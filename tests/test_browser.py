@@ -1,6 +1,8 @@
-"""Browser test: JupyterLab in headless Chromium runs notebook 07 (the latent space), a slider
-is moved, and the picture changes. This proves what the unit tests cannot: that the widgets
-render in a real front end and that the kernel <-> browser round trip works.
+"""Browser tests: JupyterLab in headless Chromium runs notebook 07 (the latent space), a slider
+is moved, and the picture changes; it runs notebook 01 and plays the GAN playground: the step
+counter and the picture change while a slider still answers, and Pause stops them. This
+proves what the unit tests cannot: that the widgets render in a real front end, that the
+kernel <-> browser round trip works, and that the kernel stays responsive while it trains.
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the ``playwright`` pip
 package, which drives that system browser (``playwright install`` is never needed).
@@ -35,6 +37,8 @@ sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 #: saved widget state stripped so that every picture on the page comes from the live kernel).
 SOURCE = Path(__file__).resolve().parent.parent / "notebooks" / "07_latent_space.ipynb"
 NOTEBOOK = SOURCE.name
+#: The playground test opens notebook 01 (the GAN playground), prepared the same way.
+PLAYGROUND_SOURCE = SOURCE.parent / "01_gan_theory.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +48,7 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     (root / "work").mkdir()
     _write_notebook(root / "work" / NOTEBOOK)
+    _write_notebook(root / "work" / PLAYGROUND_SOURCE.name, PLAYGROUND_SOURCE)
     settings = root / "settings"
     settings.mkdir()
     # no "news" / update pop-up covering part of the page, no "select kernel" dialog
@@ -138,13 +143,96 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
             browser.close()
 
 
+def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+        except Exception:
+            browser.close()
+            raise
+        try:
+            page.goto(f"{url}/lab/tree/{PLAYGROUND_SOURCE.name}?token={token}")
+            page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
+            _accept_kernel_dialog(page)
+            _wait_for_kernel_idle(page)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            outputs = page.locator(".jp-OutputArea-output")
+            play = outputs.locator("button.jupyter-button", has_text="Play").first
+            play.wait_for(timeout=180_000)
+            # the whole notebook has run (fast mode): this notebook's kernel is idle, no cell waits
+            page.wait_for_function(
+                "() => { const panel = document.querySelector("
+                "'.jp-NotebookPanel:not(.lm-mod-hidden)');"
+                " const s = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');"
+                " const prompts = [...panel.querySelectorAll('.jp-InputPrompt')]"
+                ".map(p => p.innerText);"
+                " return s && s.getAttribute('data-status') === 'idle' && prompts.length > 0"
+                " && !prompts.some(t => t.includes('*')); }", timeout=300_000)
+            widget = play.locator(
+                "xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]")
+            status = widget.locator(".widget-html-content", has_text="seed").first
+            message = widget.locator(".widget-html-content").last
+            image = widget.locator("img.widget-image").first
+            slider = widget.locator(".widget-slider", has_text="D learning rate").first
+            widget.scroll_into_view_if_needed()
+            steps = [_step_of(status.inner_text())]
+            sources = [image.get_attribute("src")]
+            page.screenshot(path=str(ARTIFACTS / "playground-before.png"))
+
+            play.click()
+            for i in range(4):  # the counter and the picture change, again and again
+                page.wait_for_function("([el, text]) => el.innerText !== text",
+                                       arg=[status.element_handle(), status.inner_text()],
+                                       timeout=30_000)
+                steps.append(_step_of(status.inner_text()))
+                sources.append(image.get_attribute("src"))
+                if i == 1:  # while it plays, a slider still answers: the kernel reports the change
+                    handle = slider.locator(".noUi-handle")
+                    handle.click()
+                    for _ in range(4):
+                        handle.press("ArrowRight")
+                    page.wait_for_function("el => el.innerText.includes('d lr is now')",
+                                           arg=message.element_handle(), timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "playground-playing.png"))
+            assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
+            assert len(set(sources)) >= 4
+
+            widget.locator("button.jupyter-button", has_text="Pause").first.click()
+            page.wait_for_timeout(1_000)  # the chunk under way ends, its frame is drawn
+            paused = (status.inner_text(), image.get_attribute("src"))
+            page.wait_for_timeout(2_000)
+            assert (status.inner_text(), image.get_attribute("src")) == paused
+            page.screenshot(path=str(ARTIFACTS / "playground-paused.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "playground-failure.png"))
+            stderr = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+            errors = stderr.all_inner_texts()
+            (ARTIFACTS / "playground-failure.txt").write_text("\n\n".join(errors))
+            raise
+        finally:
+            browser.close()
+
+
 # --------------------------------------------------------------------------- helpers
 
-def _write_notebook(path):
-    """Copy notebook 07 without its stored outputs and widget state."""
+def _step_of(status_text):
+    """The step count shown in the playground's status line ("step 1,240 · seed 0 · ...")."""
+    import re
+
+    return int(re.search(r"step ([\d,]+)", status_text).group(1).replace(",", ""))
+
+
+def _write_notebook(path, source=SOURCE):
+    """Copy a notebook (07 unless told) without its stored outputs and widget state."""
     import nbformat
 
-    nb = nbformat.read(SOURCE, as_version=4)
+    nb = nbformat.read(source, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

@@ -50,7 +50,7 @@ def test_nan_samples_are_not_high_quality():
 
 def test_unknown_toy_name():
     with pytest.raises(KeyError, match="ring, grid"):
-        toy.get_toy("spiral")
+        toy.get_toy("donut")  # spiral and moons are toys now
 
 
 def test_toy_pipeline_batches():
