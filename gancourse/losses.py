@@ -4,6 +4,9 @@
 - non-saturating:             G minimises -E[log D(G(z))]              (same paper, the fix)
 - Wasserstein:                critic maximises E[f(x)] - E[f(G(z))]    (Arjovsky et al. 2017)
 - gradient penalty:           lambda * E[(||grad f(x_hat)|| - 1)^2]   (Gulrajani et al. 2017)
+- hinge:                      D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))],
+                              G minimises -E[D(G(z))]     (Lim & Ye 2017; SAGAN, BigGAN)
+- R1 penalty:                 gamma/2 * E[||grad D(x)||^2] on real data (Mescheder et al. 2018)
 
 Label tricks for the discriminator: one-sided label smoothing (real targets 1 - s) and
 noisy labels (a fraction of targets flipped).
@@ -16,7 +19,11 @@ tf = quiet_tensorflow()
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
+from .errors import ModelError  # noqa: E402
+
 GENERATOR_LOSSES = ("non-saturating", "minimax")
+#: The losses :class:`gancourse.GAN` can train with (``GAN.compile(loss=...)``).
+GAN_LOSSES = GENERATOR_LOSSES + ("hinge",)
 
 
 def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0, label_noise=0.0, seed=None):
@@ -45,7 +52,8 @@ def generator_loss(fake_logits, kind="non-saturating"):
         return ops.mean(ops.softplus(-fake_logits))
     if kind == "minimax":
         return ops.mean(-ops.softplus(fake_logits))
-    raise ValueError(f"generator loss must be one of {GENERATOR_LOSSES}, not {kind!r}")
+    raise ModelError(f"generator loss must be one of {GENERATOR_LOSSES}, not {kind!r} "
+                     f"(the hinge loss has its own functions: hinge_generator_loss)")
 
 
 def critic_loss(real_scores, fake_scores):
@@ -56,6 +64,37 @@ def critic_loss(real_scores, fake_scores):
 def wasserstein_generator_loss(fake_scores):
     """Wasserstein generator loss -E[f(G(z))]."""
     return -ops.mean(ops.cast(fake_scores, "float32"))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge loss of D: mean(relu(1 - D(x))) + mean(relu(1 + D(G(z)))) (Lim & Ye 2017,
+    "Geometric GAN"; used by SAGAN and BigGAN). D stops being pushed on a sample once it
+    scores it beyond the margin (real above +1, fake below -1), so it spends its capacity on
+    the samples it still gets wrong instead of growing its logits without bound."""
+    real_logits = ops.cast(real_logits, "float32")
+    fake_logits = ops.cast(fake_logits, "float32")
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """Generator side of the hinge loss: -mean(D(G(z))) (no margin, as in SAGAN/BigGAN)."""
+    return -ops.mean(ops.cast(fake_logits, "float32"))
+
+
+def r1_penalty(discriminator, real, labels=None):
+    """R1 regulariser E[||grad_x D(x)||^2] at the *real* data (Mescheder, Geiger & Nowozin
+    2018, "Which training methods for GANs do actually converge?"). Multiply by gamma/2 and
+    add it to D's loss: it makes D flat on the data, which damps the oscillation around the
+    equilibrium that makes plain GAN training fail to converge. Unlike the WGAN-GP penalty
+    it needs no fake samples and no interpolates. Differentiable (double backprop), so it
+    can be computed inside D's gradient tape."""
+    real = ops.cast(real, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        logits = discriminator([real, labels] if labels is not None else real, training=True)
+        total = ops.sum(ops.cast(logits, "float32"))
+    grads = tape.gradient(total, real)
+    return ops.mean(ops.sum(ops.square(grads), axis=list(range(1, len(real.shape)))))
 
 
 def gradient_penalty(critic, real, fake, labels=None, eps=1e-12, seed=None):

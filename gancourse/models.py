@@ -5,6 +5,11 @@ width, so "weak" and "strong" variants are the same function with other numbers.
 are named, so ``model.summary()`` prints the same table every time (nbval compares them).
 Discriminators and critics return *logits* (no sigmoid): the losses work from logits,
 which is numerically safer.
+
+The stabilising options of notebook 09 are arguments of the same builders, all off by
+default: ``spectral_norm`` and ``minibatch_std`` on the discriminators/critics, and
+``upsampling`` (resize + convolution instead of transposed convolution) on the DCGAN
+generators.
 """
 from __future__ import annotations
 
@@ -14,12 +19,37 @@ from .config import quiet_tensorflow
 
 quiet_tensorflow()
 import keras  # noqa: E402
-from keras import layers  # noqa: E402
+from keras import layers, ops  # noqa: E402
 
 from .errors import ModelError  # noqa: E402
 
 #: The scenarios of the DCGAN study in notebook 03 (published parameter tables).
 SCENARIOS = ("baseline", "weak-d", "weak-g")
+#: How the DCGAN generators double the resolution: transposed convolution (the DCGAN
+#: paper's choice) or UpSampling2D with that interpolation followed by a Conv2D.
+UPSAMPLING = ("transpose", "nearest", "bilinear")
+
+
+@keras.saving.register_keras_serializable(package="gancourse")
+class MinibatchStdDev(layers.Layer):
+    """Minibatch standard deviation (Karras et al. 2018, "Progressive Growing of GANs", 3):
+    the standard deviation of every feature over the batch, averaged to one number and
+    appended as one constant extra channel (or feature).
+
+    A discriminator that sees single samples cannot tell that a generator makes the same
+    image again and again; this statistic lets it see the variety of the whole batch, so a
+    collapsed generator is easy to reject and gets pushed to spread out. (The paper computes
+    it over groups of 4 samples; here the group is the whole batch, as the paper describes.)
+    """
+
+    def call(self, x):
+        std = ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + 1e-8)  # per feature (and location)
+        stat = ops.cast(ops.mean(std), x.dtype)                         # one number for the batch
+        extra = ops.ones_like(x[..., :1]) * stat                        # one constant channel
+        return ops.concatenate([x, extra], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
 
 
 def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), widths=(256, 512, 1024),
@@ -31,45 +61,71 @@ def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), widths=(256, 512, 102
 
 
 def mlp_discriminator(image_shape=(28, 28, 1), widths=(512, 256), initializer="glorot_uniform",
-                      name="mlp_discriminator"):
-    """Fully connected discriminator 512-256 with LeakyReLU 0.2; one logit out."""
+                      spectral_norm=False, name="mlp_discriminator"):
+    """Fully connected discriminator 512-256 with LeakyReLU 0.2; one logit out.
+    ``spectral_norm``: see :func:`dcgan_discriminator`."""
     img = keras.Input(image_shape, name="image")
     h = layers.Flatten(name="flatten")(img)
-    return keras.Model(img, _mlp_discriminator_body(h, widths, initializer), name=name)
+    return keras.Model(img, _mlp_discriminator_body(h, widths, initializer, spectral_norm), name=name)
 
 
 def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=128, extra_layers=0,
-                    kernel_size=4, initializer="glorot_uniform", name="dcgan_generator"):
+                    kernel_size=4, initializer="glorot_uniform", upsampling="transpose",
+                    name="dcgan_generator"):
     """DCGAN generator: Dense to (s, s, width), then two stride-2 Conv2DTranspose up to the
     image size (s = 7 for 28x28, 8 for 32x32), ReLU + BatchNorm inside, tanh out.
 
     ``extra_layers`` inserts that many stride-1 Conv2DTranspose blocks at the middle
     resolution (the "deeper generator" exercise of notebook 03).
+
+    ``upsampling="nearest"`` (or ``"bilinear"``) replaces each stride-2 transposed
+    convolution by UpSampling2D followed by a stride-1 Conv2D with the same kernel size and
+    number of filters (so the same parameter count). A transposed convolution whose kernel
+    size is not a multiple of its stride covers some output pixels more often than others,
+    which paints a checkerboard on the images; resizing first spreads every input pixel
+    evenly (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard Artifacts").
     """
     z = keras.Input((latent_dim,), name="z")
-    x = _dcgan_generator_body(z, image_shape, width, extra_layers, kernel_size, initializer)
+    x = _dcgan_generator_body(z, image_shape, width, extra_layers, kernel_size, initializer, upsampling)
     return keras.Model(z, x, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), width=64, dropout=0.0, batchnorm=True,
-                        kernel_size=4, initializer="glorot_uniform", name="dcgan_discriminator"):
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, dropout=0.0, batchnorm=None,
+                        kernel_size=4, initializer="glorot_uniform", spectral_norm=False,
+                        minibatch_std=False, name="dcgan_discriminator"):
     """DCGAN discriminator: two stride-2 Conv2D (width, 2*width) with LeakyReLU 0.2
-    (BatchNorm on the second unless ``batchnorm=False``), optional Dropout, one logit."""
+    (BatchNorm on the second unless ``batchnorm=False``), optional Dropout, one logit.
+
+    ``spectral_norm=True`` wraps every Conv2D and Dense in ``keras.layers.SpectralNormalization``
+    (Miyato et al. 2018, "Spectral Normalization for GANs"): each weight matrix is divided by
+    its largest singular value (estimated by one power iteration per training call), which
+    bounds how fast D can change with its input (its Lipschitz constant) without the
+    capacity loss of weight clipping. With it, BatchNorm is dropped unless ``batchnorm=True``
+    is asked for, as in the paper.
+
+    ``minibatch_std=True`` appends a :class:`MinibatchStdDev` channel before the last layer
+    (Karras et al. 2018), so D can see a lack of variety in a batch.
+    """
+    if batchnorm is None:
+        batchnorm = not spectral_norm
     img = keras.Input(image_shape, name="image")
     h = _conv_discriminator_body(img, width, dropout, "batch" if batchnorm else None,
-                                 kernel_size, initializer)
+                                 kernel_size, initializer, spectral_norm, minibatch_std)
     return keras.Model(img, h, name=name)
 
 
 def wgan_critic(image_shape=(28, 28, 1), width=64, norm=None, kernel_size=4,
-                initializer="glorot_uniform", name="critic"):
+                initializer="glorot_uniform", spectral_norm=False, minibatch_std=False,
+                name="critic"):
     """WGAN critic: the DCGAN discriminator body with a linear output and *no BatchNorm*
     (BatchNorm couples the samples of a batch, which breaks the per-sample gradient penalty).
-    ``norm="layer"`` adds LayerNorm instead, as WGAN-GP suggests."""
+    ``norm="layer"`` adds LayerNorm instead, as WGAN-GP suggests. ``spectral_norm`` and
+    ``minibatch_std``: see :func:`dcgan_discriminator`."""
     if norm not in (None, "layer"):
         raise ModelError(f"critic norm must be None or 'layer', not {norm!r}")
     img = keras.Input(image_shape, name="image")
-    return keras.Model(img, _conv_discriminator_body(img, width, 0.0, norm, kernel_size, initializer),
+    return keras.Model(img, _conv_discriminator_body(img, width, 0.0, norm, kernel_size, initializer,
+                                                     spectral_norm, minibatch_std),
                        name=name)
 
 
@@ -99,29 +155,35 @@ def cgan_mlp_discriminator(image_shape=(28, 28, 1), num_classes=10, widths=(512,
 
 def cgan_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10, width=128,
                          label_mode="embedding", embed_dim=50, initializer="glorot_uniform",
-                         name="cgan_dcgan_generator"):
+                         upsampling="transpose", name="cgan_dcgan_generator"):
     """Conditional DCGAN generator: the label (an embedding of ``embed_dim`` or a one-hot
-    vector, ``label_mode``) is *concatenated* to the noise, then the DCGAN generator body."""
+    vector, ``label_mode``) is *concatenated* to the noise, then the DCGAN generator body.
+    ``upsampling``: see :func:`dcgan_generator`."""
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((1,), dtype="int32", name="label")
     code = _label_code(label, num_classes, label_mode, embed_dim)
     h = layers.Concatenate(name="z_and_label")([z, code])
-    return keras.Model([z, label], _dcgan_generator_body(h, image_shape, width, 0, 4, initializer), name=name)
+    body = _dcgan_generator_body(h, image_shape, width, 0, 4, initializer, upsampling)
+    return keras.Model([z, label], body, name=name)
 
 
 def cgan_dcgan_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64, dropout=0.0,
                              label_mode="embedding", embed_dim=50, initializer="glorot_uniform",
-                             name="cgan_dcgan_discriminator"):
+                             spectral_norm=False, minibatch_std=False, name="cgan_dcgan_discriminator"):
     """Conditional DCGAN discriminator: the label is mapped to one extra image-sized channel
-    and concatenated to the image, then the DCGAN discriminator body."""
+    and concatenated to the image, then the DCGAN discriminator body. ``spectral_norm``
+    (which also drops the BatchNorm, and normalises the label's Dense layer too) and
+    ``minibatch_std``: see :func:`dcgan_discriminator`."""
     img = keras.Input(image_shape, name="image")
     label = keras.Input((1,), dtype="int32", name="label")
     code = _label_code(label, num_classes, label_mode, embed_dim)
     h, w = image_shape[:2]
-    plane = layers.Reshape((h, w, 1), name="label_plane")(layers.Dense(h * w, name="label_dense")(code))
+    dense = _sn(layers.Dense(h * w, name="label_dense"), spectral_norm)
+    plane = layers.Reshape((h, w, 1), name="label_plane")(dense(code))
     x = layers.Concatenate(name="image_and_label")([img, plane])
-    return keras.Model([img, label], _conv_discriminator_body(x, width, dropout, "batch", 4, initializer),
-                       name=name)
+    body = _conv_discriminator_body(x, width, dropout, None if spectral_norm else "batch", 4, initializer,
+                                    spectral_norm, minibatch_std)
+    return keras.Model([img, label], body, name=name)
 
 
 def toy_generator(latent_dim=2, hidden=128, depth=3, name="toy_generator"):
@@ -134,14 +196,19 @@ def toy_generator(latent_dim=2, hidden=128, depth=3, name="toy_generator"):
     return keras.Model(z, layers.Dense(2, name="point")(h), name=name)
 
 
-def toy_discriminator(hidden=128, depth=3, name="toy_discriminator"):
-    """MLP discriminator (or critic) for 2-D points: LeakyReLU 0.2 hidden layers, one logit."""
+def toy_discriminator(hidden=128, depth=3, spectral_norm=False, minibatch_std=False,
+                      name="toy_discriminator"):
+    """MLP discriminator (or critic) for 2-D points: LeakyReLU 0.2 hidden layers, one logit.
+    ``spectral_norm`` and ``minibatch_std`` (one extra feature before the logit): see
+    :func:`dcgan_discriminator`."""
     x = keras.Input((2,), name="point")
     h = x
     for i in range(depth):
-        h = layers.Dense(hidden, name=f"dense_{i}")(h)
+        h = _sn(layers.Dense(hidden, name=f"dense_{i}"), spectral_norm)(h)
         h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
-    return keras.Model(x, layers.Dense(1, name="logit")(h), name=name)
+    if minibatch_std:
+        h = MinibatchStdDev(name="minibatch_std")(h)
+    return keras.Model(x, _sn(layers.Dense(1, name="logit"), spectral_norm)(h), name=name)
 
 
 def scenario_models(scenario="baseline", latent_dim=100, image_shape=(28, 28, 1)):
@@ -223,21 +290,28 @@ def _mlp_generator_body(h, image_shape, widths, initializer):
     return layers.Reshape(image_shape, name="image")(h)
 
 
-def _mlp_discriminator_body(h, widths, initializer):
+def _sn(layer, on):
+    """``layer`` wrapped in Keras's SpectralNormalization when ``on`` (named ``<name>_sn``)."""
+    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn") if on else layer
+
+
+def _mlp_discriminator_body(h, widths, initializer, spectral_norm=False):
     for i, n in enumerate(widths):
-        h = layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}")(h)
+        h = _sn(layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}"), spectral_norm)(h)
         h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
-    return layers.Dense(1, kernel_initializer=initializer, name="logit")(h)
+    return _sn(layers.Dense(1, kernel_initializer=initializer, name="logit"), spectral_norm)(h)
 
 
-def _dcgan_generator_body(h, image_shape, width, extra_layers, kernel_size, initializer):
+def _dcgan_generator_body(h, image_shape, width, extra_layers, kernel_size, initializer,
+                          upsampling="transpose"):
+    if upsampling not in UPSAMPLING:
+        raise ModelError(f"upsampling must be one of {UPSAMPLING}, not {upsampling!r}")
     s = _start_size(image_shape)
     h = layers.Dense(s * s * width, use_bias=False, kernel_initializer=initializer, name="project")(h)
     h = layers.BatchNormalization(name="project_bn")(h)
     h = layers.ReLU(name="project_relu")(h)
     h = layers.Reshape((s, s, width), name="reshape")(h)
-    h = layers.Conv2DTranspose(width // 2, kernel_size, strides=2, padding="same", use_bias=False,
-                               kernel_initializer=initializer, name="up_1")(h)
+    h = _upsample(h, width // 2, kernel_size, initializer, upsampling, "up_1", use_bias=False)
     h = layers.BatchNormalization(name="up_1_bn")(h)
     h = layers.ReLU(name="up_1_relu")(h)
     for i in range(extra_layers):
@@ -245,25 +319,37 @@ def _dcgan_generator_body(h, image_shape, width, extra_layers, kernel_size, init
                                    kernel_initializer=initializer, name=f"extra_{i}")(h)
         h = layers.BatchNormalization(name=f"extra_{i}_bn")(h)
         h = layers.ReLU(name=f"extra_{i}_relu")(h)
-    return layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
-                                  activation="tanh", kernel_initializer=initializer, name="up_2")(h)
+    return _upsample(h, image_shape[-1], kernel_size, initializer, upsampling, "up_2", activation="tanh")
 
 
-def _conv_discriminator_body(h, width, dropout, norm, kernel_size, initializer):
-    h = layers.Conv2D(width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
-                      name="conv_1")(h)
+def _upsample(h, filters, kernel_size, initializer, upsampling, name, **kwargs):
+    """Double the resolution: a stride-2 transposed convolution, or resize + convolution."""
+    if upsampling == "transpose":
+        return layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
+                                      kernel_initializer=initializer, name=name, **kwargs)(h)
+    h = layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_resize")(h)
+    return layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=initializer,
+                         name=name, **kwargs)(h)
+
+
+def _conv_discriminator_body(h, width, dropout, norm, kernel_size, initializer, spectral_norm=False,
+                             minibatch_std=False):
+    h = _sn(layers.Conv2D(width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
+                          name="conv_1"), spectral_norm)(h)
     h = layers.LeakyReLU(negative_slope=0.2, name="conv_1_lrelu")(h)
-    h = layers.Conv2D(2 * width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
-                      name="conv_2")(h)
+    h = _sn(layers.Conv2D(2 * width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
+                          name="conv_2"), spectral_norm)(h)
     if norm == "batch":
         h = layers.BatchNormalization(name="conv_2_bn")(h)
     elif norm == "layer":
         h = layers.LayerNormalization(name="conv_2_ln")(h)
     h = layers.LeakyReLU(negative_slope=0.2, name="conv_2_lrelu")(h)
+    if minibatch_std:
+        h = MinibatchStdDev(name="minibatch_std")(h)
     h = layers.Flatten(name="flatten")(h)
     if dropout:
         h = layers.Dropout(dropout, name="dropout")(h)
-    return layers.Dense(1, kernel_initializer=initializer, name="logit")(h)
+    return _sn(layers.Dense(1, kernel_initializer=initializer, name="logit"), spectral_norm)(h)
 
 
 def _label_code(label, num_classes, label_mode, embed_dim):

@@ -20,8 +20,8 @@ from keras import ops  # noqa: E402
 from . import losses  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
-
-NOISE = ("normal", "uniform")
+from .runs import KINDS, RunConfig, load_config  # noqa: E402
+from .sampling import NOISE, generate_images, sample_latent  # noqa: E402
 
 
 class GAN(keras.Model):
@@ -35,12 +35,23 @@ class GAN(keras.Model):
     ``noise``: "normal" (N(0, 1)) or "uniform" (U(-1, 1)) latent vectors.
     ``ema``: if set (e.g. 0.999), keep an exponential moving average of the generator's
     weights in ``ema_generator``; :meth:`generate` then samples from it (smoother images).
+    ``ema_warmup``: ramp the EMA's decay up from 0 (see :meth:`ema_decay_at`), so that
+    early samples of the average are not the flat grey of the untrained generator.
+
+    The stabilising options of notebook 09 (hinge loss, TTUR learning rates, R1 penalty,
+    DiffAugment) are arguments of :meth:`compile`; all are off by default.
     """
 
-    def __init__(self, generator, discriminator, noise="normal", ema=None, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, noise="normal", ema=None, seed=None,
+                 ema_warmup=False, **kwargs):
         super().__init__(**kwargs)
         if noise not in NOISE:
             raise ModelError(f"noise must be one of {NOISE}, not {noise!r}")
+        if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float, np.floating))
+                                or not 0.0 <= ema < 1.0):
+            raise ModelError(f"ema must be a decay in [0, 1) such as 0.999, or None, not {ema!r}")
+        if ema_warmup and not ema:
+            raise ModelError("ema_warmup ramps up the EMA's decay: also pass ema=, e.g. ema=0.999")
         if is_conditional(generator) != is_conditional(discriminator):
             raise ModelError("generator and discriminator must both take labels, or neither "
                              "(use ConditionalGAN with conditional models).")
@@ -51,6 +62,7 @@ class GAN(keras.Model):
         self.noise = noise
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.ema_decay = ema
+        self.ema_warmup = bool(ema_warmup)
         self.ema_generator = None
         if ema:
             self.ema_generator = keras.models.clone_model(generator)
@@ -60,19 +72,48 @@ class GAN(keras.Model):
 
     # ---------------------------------------------------------------- Keras API
     def compile(self, g_optimizer=None, d_optimizer=None, loss="non-saturating",
-                label_smoothing=0.0, label_noise=0.0, **kwargs):
+                label_smoothing=0.0, label_noise=0.0, g_lr=None, d_lr=None, r1_gamma=0.0,
+                r1_every=1, augment=None, **kwargs):
         """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
         XLA is off unless asked for (``jit_compile=True``): on CPUs it trains these small
-        convolutional models slower than plain graph mode (see benchmarks/throughput.py)."""
+        convolutional models slower than plain graph mode (see benchmarks/throughput.py).
+
+        ``loss``: "non-saturating", "minimax" or "hinge" (Lim & Ye 2017; SAGAN, BigGAN; see
+        :func:`gancourse.losses.hinge_discriminator_loss`). Label smoothing and label noise
+        are tricks of the cross-entropy losses and do not combine with the hinge loss.
+
+        ``g_lr``, ``d_lr``: learning rates of the default Adam optimizers, one per network:
+        the two time-scale update rule (TTUR, Heusel et al. 2017, which proves convergence
+        to a local equilibrium when the two rates differ), e.g. ``d_lr=4e-4, g_lr=1e-4`` as
+        in SAGAN. To use other optimizers, pass them (with their rates) instead.
+
+        ``r1_gamma``: weight gamma of the R1 penalty gamma/2 * E||grad D(x)||^2 on the real
+        images D sees (Mescheder et al. 2018), added to D's loss and reported as ``r1``
+        (E||grad D(x)||^2). ``r1_every`` = k > 1 is the lazy variant of StyleGAN2 (Karras et
+        al. 2020): the penalty is computed on every k-th D step only and multiplied by k,
+        which keeps its average weight and saves most of its cost.
+
+        ``augment``: a DiffAugment policy such as "color,translation,cutout" (Zhao et al.
+        2020, :mod:`gancourse.augment`): real and generated images are randomly transformed
+        every time D sees them, in both networks' updates. For small datasets.
+        """
+        from .augment import parse_policy
+
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
-        if loss not in losses.GENERATOR_LOSSES:
-            raise ModelError(f"loss must be one of {losses.GENERATOR_LOSSES}, not {loss!r}")
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        if loss not in losses.GAN_LOSSES:
+            raise ModelError(f"loss must be one of {losses.GAN_LOSSES}, not {loss!r}")
+        if loss == "hinge" and (label_smoothing or label_noise):
+            raise ModelError("label_smoothing and label_noise change the targets of the "
+                             "cross-entropy losses; the hinge loss has no targets: drop them.")
+        adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)  # noqa: E731
+        self.g_optimizer = self._optimizer(g_optimizer, g_lr, "g", adam, 2e-4)
+        self.d_optimizer = self._optimizer(d_optimizer, d_lr, "d", adam, 2e-4)
         self.loss_kind = loss
         self.label_smoothing = float(label_smoothing)
         self.label_noise = float(label_noise)
+        self._set_r1(r1_gamma, r1_every)
+        self.augment_policy = ",".join(parse_policy(augment))
         self._prepare_optimizers()
 
     @property
@@ -91,17 +132,62 @@ class GAN(keras.Model):
         z = self.sample_noise(batch)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self._generate(z, labels, training=True)
+            real = self.augment(real)
             real_logits = self._discriminate(real, labels)
-            fake_logits = self._discriminate(fake, labels)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits, self.label_smoothing,
-                                               self.label_noise, seed=self.seed_generator)
-            g_loss = losses.generator_loss(fake_logits, self.loss_kind)
+            fake_logits = self._discriminate(self.augment(fake), labels)
+            if self.loss_kind == "hinge":
+                d_loss = losses.hinge_discriminator_loss(real_logits, fake_logits)
+                g_loss = losses.hinge_generator_loss(fake_logits)
+            else:
+                d_loss = losses.discriminator_loss(real_logits, fake_logits, self.label_smoothing,
+                                                   self.label_noise, seed=self.seed_generator)
+                g_loss = losses.generator_loss(fake_logits, self.loss_kind)
+            if self.r1_gamma:
+                d_loss = d_loss + self.r1_term(real, labels)
         self._step(d_tape, d_loss, self.discriminator, self.d_optimizer)
         self._step(g_tape, g_loss, self.generator, self.g_optimizer)
         self._update_ema()
         return self._report(d_loss=d_loss, g_loss=g_loss,
                             d_real=ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
                             d_fake=ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))))
+
+    # ---------------------------------------------------------------- options
+    def augment(self, images):
+        """``images`` through the DiffAugment policy of :meth:`compile` (unchanged without
+        one); a new random transform every call, reproducible from the GAN's seed."""
+        if not getattr(self, "augment_policy", ""):
+            return images
+        from .augment import diff_augment
+
+        return diff_augment(images, self.augment_policy, seed=self.seed_generator)
+
+    def r1_term(self, real, labels=None):
+        """What R1 adds to D's loss at this step: gamma/2 * k * E||grad D(x)||^2 on every
+        k-th D step (k = ``r1_every``; the count is ``d_optimizer.iterations``, so step 0
+        is one of them), 0 on the others."""
+        def penalty():
+            r1 = losses.r1_penalty(self.discriminator, real, labels)
+            self.trackers["r1"].update_state(r1)
+            return 0.5 * self.r1_gamma * self.r1_every * r1
+
+        if self.r1_every == 1:
+            return penalty()
+        return tf.cond(self.d_optimizer.iterations % self.r1_every == 0, penalty, lambda: 0.0)
+
+    def ema_decay_at(self, step):
+        """The EMA decay used after generator step number ``step`` (0 for the first).
+
+        Without ``ema_warmup``: ``ema``. With it: min(ema, step / (step + 10)), i.e. 0 at the
+        first step (the average starts as a copy of the trained weights), 0.5 after 10
+        steps, 0.9 after 90, ``ema`` = 0.999 from step 9990 on. This is the ramp of
+        TensorFlow's ``ExponentialMovingAverage(num_updates=...)``, (1 + n) / (10 + n),
+        counted from n = -1, so that a constant decay of 0.999 does not keep the untrained
+        generator's flat grey in the average for thousands of steps.
+        """
+        if not self.ema_warmup:
+            return self.ema_decay
+        step = ops.cast(step, "float32")
+        return ops.minimum(self.ema_decay, step / (step + 10.0))
 
     # ---------------------------------------------------------------- sampling
     def sample_noise(self, n):
@@ -111,11 +197,17 @@ class GAN(keras.Model):
             return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
         return keras.random.normal(shape, seed=self.seed_generator)
 
-    def generate(self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500):
+    def generate(self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500,
+                 truncation=None):
         """Images in [-1, 1] as a NumPy array: from ``z`` if given, else ``n`` latent vectors
-        drawn with NumPy from ``seed`` (so a fixed seed gives the same noise every time)."""
+        drawn with NumPy from ``seed`` (so a fixed seed gives the same noise every time).
+        ``truncation`` (e.g. 0.5): draw them with the truncation trick, trading variety for
+        quality (see :func:`gancourse.sampling.sample_latent`)."""
         if z is None:
-            z = sample_latent(n, self.latent_dim, self.noise, seed)
+            z = sample_latent(n, self.latent_dim, self.noise, seed, truncation=truncation)
+        elif truncation is not None:
+            raise ModelError("truncation= applies to the latent vectors generate() draws: pass n= "
+                             "instead of z=, or draw z with sample_latent(..., truncation=).")
         return generate_images(self.sampling_generator(use_ema), z, labels, batch_size)
 
     def sampling_generator(self, use_ema=True):
@@ -162,9 +254,30 @@ class GAN(keras.Model):
     def _update_ema(self):
         if self.ema_generator is None:
             return
-        d = self.ema_decay
+        d = self.ema_decay_at(self.g_optimizer.iterations - 1)  # G has just taken its step
         for w, e in zip(self.generator.weights, self.ema_generator.weights):
             e.assign(d * e + (1.0 - d) * ops.cast(w, e.dtype))
+
+    def _optimizer(self, given, lr, net, make, default_lr):
+        """``given``, or ``make(lr)`` with the learning rate ``lr`` (``default_lr`` if None)."""
+        if lr is not None:
+            if given is not None:
+                raise ModelError(f"pass {net}_optimizer or {net}_lr, not both: set the learning "
+                                 f"rate on the optimizer you pass.")
+            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0.0 < lr < 1.0:
+                raise ModelError(f"{net}_lr must be a learning rate in (0, 1) such as 2e-4, not {lr!r}")
+        return given if given is not None else make(float(default_lr if lr is None else lr))
+
+    def _set_r1(self, gamma, every):
+        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 <= gamma < float("inf"):
+            raise ModelError(f"r1_gamma must be a number >= 0 (e.g. 10; 0 turns R1 off), not {gamma!r}")
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ModelError(f"r1_every must be a whole number of steps >= 1 (e.g. 16), not {every!r}")
+        self.r1_gamma, self.r1_every = float(gamma), int(every)
+        if self.r1_gamma and "r1" not in self.trackers:
+            self.trackers["r1"] = keras.metrics.Mean(name="r1")
+        elif not self.r1_gamma and "r1" in self.trackers:
+            del self.trackers["r1"]
 
     def _report(self, **values):
         for name, value in values.items():
@@ -191,7 +304,8 @@ class ConditionalGAN(GAN):
         super().__init__(generator, discriminator, **kwargs)
         self.num_classes = num_classes
 
-    def generate(self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500):
+    def generate(self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500,
+                 truncation=None):
         """``labels``: one class for all, or one per image; by default classes in turn."""
         count = n if z is None else len(z)
         if labels is None:
@@ -199,7 +313,8 @@ class ConditionalGAN(GAN):
         labels = np.broadcast_to(np.asarray(labels, "int32"), (count,))
         if labels.min() < 0 or labels.max() >= self.num_classes:
             raise ModelError(f"labels must be in 0..{self.num_classes - 1}, got {labels.min()}..{labels.max()}")
-        return super().generate(n, labels=labels, seed=seed, z=z, use_ema=use_ema, batch_size=batch_size)
+        return super().generate(n, labels=labels, seed=seed, z=z, use_ema=use_ema, batch_size=batch_size,
+                                truncation=truncation)
 
 
 class WGAN(GAN):
@@ -213,23 +328,29 @@ class WGAN(GAN):
     """
 
     def compile(self, g_optimizer=None, d_optimizer=None, n_critic=5, clip_value=None,
-                gp_weight=None, **kwargs):
+                gp_weight=None, g_lr=None, d_lr=None, augment=None, **kwargs):
         """Defaults follow the papers: with ``gp_weight`` Adam(1e-4, beta_1=0, beta_2=0.9);
-        otherwise weight clipping at 0.01 with RMSprop(5e-5)."""
+        otherwise weight clipping at 0.01 with RMSprop(5e-5). ``g_lr``, ``d_lr`` (TTUR) and
+        ``augment`` (DiffAugment; the penalty is then taken between augmented images): as
+        in :meth:`GAN.compile`."""
+        from .augment import parse_policy
+
         if clip_value is None and gp_weight is None:
             clip_value = 0.01
         if gp_weight:
-            make = lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)  # noqa: E731
+            make, default_lr = (lambda lr: keras.optimizers.Adam(lr, beta_1=0.0, beta_2=0.9)), 1e-4
         else:
-            make = lambda: keras.optimizers.RMSprop(5e-5)  # noqa: E731
+            make, default_lr = (lambda lr: keras.optimizers.RMSprop(lr)), 5e-5
         kwargs.setdefault("jit_compile", False)
         keras.Model.compile(self, **kwargs)
-        self.g_optimizer = g_optimizer or make()
-        self.d_optimizer = d_optimizer or make()
+        self.g_optimizer = self._optimizer(g_optimizer, g_lr, "g", make, default_lr)
+        self.d_optimizer = self._optimizer(d_optimizer, d_lr, "d", make, default_lr)
         self.n_critic = int(n_critic)
         self.clip_value = clip_value
         self.gp_weight = float(gp_weight or 0.0)
         self.loss_kind, self.label_smoothing, self.label_noise = "wasserstein", 0.0, 0.0
+        self.r1_gamma, self.r1_every = 0.0, 1
+        self.augment_policy = ",".join(parse_policy(augment))
         self._prepare_optimizers()
         self._critic_steps = self.d_optimizer.iterations
 
@@ -241,7 +362,8 @@ class WGAN(GAN):
         batch = ops.shape(real)[0]
         z = self.sample_noise(batch)
         with tf.GradientTape() as tape:
-            fake = self._generate(z, labels, training=True)
+            fake = self.augment(self._generate(z, labels, training=True))
+            real = self.augment(real)
             real_scores = self._discriminate(real, labels)
             fake_scores = self._discriminate(fake, labels)
             d_loss = losses.critic_loss(real_scores, fake_scores)
@@ -257,7 +379,7 @@ class WGAN(GAN):
 
         def generator_step():
             with tf.GradientTape() as g_tape:
-                fake_g = self._generate(self.sample_noise(batch), labels, training=True)
+                fake_g = self.augment(self._generate(self.sample_noise(batch), labels, training=True))
                 g_loss = losses.wasserstein_generator_loss(self._discriminate(fake_g, labels))
             self._step(g_tape, g_loss, self.generator, self.g_optimizer)
             self._update_ema()
@@ -269,30 +391,10 @@ class WGAN(GAN):
         return self._report(d_loss=d_loss, w_dist=w_dist, gp=gp if self.gp_weight else None)
 
 
-def sample_latent(n, latent_dim, noise="normal", seed=0):
-    """``n`` latent vectors as float32 NumPy, reproducible from ``seed``."""
-    rng = np.random.default_rng(seed)
-    if noise == "uniform":
-        return rng.uniform(-1.0, 1.0, size=(n, latent_dim)).astype("float32")
-    return rng.standard_normal((n, latent_dim)).astype("float32")
-
-
-def generate_images(generator, z, labels=None, batch_size=500):
-    """Run ``generator`` on latent vectors ``z`` (and labels) in batches; NumPy in [-1, 1]."""
-    z = np.asarray(z, dtype="float32")
-    out = []
-    for i in range(0, len(z), batch_size):
-        args = z[i:i + batch_size]
-        if is_conditional(generator):
-            if labels is None:
-                raise ModelError("this generator is conditional: pass labels=")
-            args = [args, np.asarray(labels, "int32")[i:i + batch_size].reshape(-1, 1)]
-        out.append(ops.convert_to_numpy(generator(args, training=False)).astype("float32"))
-    return np.concatenate(out) if out else np.zeros((0,) + tuple(generator.output_shape[1:]), "float32")
-
-
-def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1, show=False,
-          progress=True, extra_callbacks=(), steps_per_epoch=None, keep_checkpoints=3):
+def train(gan, dataset, epochs: int, run_dir=None, config: RunConfig | None = None,
+          sample_every: int = 1, checkpoint_every: int = 1, show: bool = False,
+          progress: bool = True, extra_callbacks=(), steps_per_epoch: int | None = None,
+          keep_checkpoints: int | None = 3, tensorboard: bool = True):
     """Fit ``gan`` on ``dataset`` for ``epochs`` epochs with the course's callbacks.
 
     With ``run_dir`` it writes ``samples/epoch_NNNN.png`` grids of fixed noise every
@@ -302,20 +404,43 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
     ``run_dir`` resumes at the next epoch after the last checkpoint. ``show`` also displays
     each grid inline (in a notebook). Returns the ``keras.callbacks.History`` of this call
     (earlier epochs of a resumed run are in ``gancourse.callbacks.load_history(run_dir)``).
-    ``progress=False`` trains silently.
+    ``progress=False`` trains silently. With ``config`` (a :class:`~gancourse.runs.RunConfig`)
+    the run folder records it as ``config.json``, and a folder holding a run with other
+    options is refused before anything changes. ``tensorboard`` (with ``run_dir``) also logs
+    the losses and the sample grids for TensorBoard in ``run_dir/tensorboard``.
+    Images of another shape than the GAN's are refused before training starts.
     """
     from . import callbacks as cb
 
+    # (x) or (x, labels) batches, from a tf.data pipeline's element_spec or an array's shape
+    spec = getattr(dataset, "element_spec", None)
+    spec = spec[0] if isinstance(spec, (tuple, list)) else spec
+    shape = spec.shape if spec is not None else getattr(dataset, "shape", None)
+    want = tuple(gan.generator.output_shape[1:])
+    got = None if shape is None or getattr(shape, "rank", 0) is None else tuple(shape)[1:]
+    if got is not None and (len(got) != len(want)
+                            or any(g is not None and g != w for g, w in zip(got, want))):
+        raise ModelError(f"The data are images of shape {got} but this GAN makes and judges "
+                         f"images of shape {want}. Build the GAN for the data (e.g. "
+                         f"build_gan(kind, image_shape={got})) or give it data of shape {want}.")
     cbs = [cb.NanGuard()]
     start = 0
     if run_dir is not None:
         run_dir = Path(run_dir)
+        if config is not None and not config.check_resume(run_dir):
+            config.save(run_dir)
         ckpt = cb.Checkpoint(run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints)
         start = ckpt.restore(gan)
-        cbs += [ckpt, cb.HistoryLogger(run_dir)]
+        # history first: a kill between the two leaves a row that resuming drops and redoes,
+        # never a checkpoint whose row is missing
+        cbs += [cb.HistoryLogger(run_dir), ckpt]
+    grid = None
     if sample_every:
-        cbs.append(cb.SampleGrid(out_dir=None if run_dir is None else run_dir / "samples",
-                                 every=sample_every, show=show))
+        grid = cb.SampleGrid(out_dir=None if run_dir is None else run_dir / "samples",
+                             every=sample_every, show=show)
+        cbs.append(grid)
+    if run_dir is not None and tensorboard:
+        cbs.append(cb.TensorBoardLogger(run_dir / "tensorboard", grid=grid))  # after the grid
     if progress:
         cbs.append(cb.ProgressBar())
     cbs += list(extra_callbacks)
@@ -329,12 +454,11 @@ def train(gan, dataset, epochs, run_dir=None, sample_every=1, checkpoint_every=1
     return history
 
 
-#: Model kinds the CLI and :func:`build_gan` know.
-KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan")
-
 
 def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=None,
-              latent_dim=100, ema=None, seed=None):
+              latent_dim=100, ema=None, seed=None, *, noise="normal", ema_warmup=False,
+              spectral_norm=False, minibatch_std=False, upsampling="transpose", loss=None,
+              g_lr=None, d_lr=None, r1_gamma=0.0, r1_every=1, augment=None):
     """A compiled GAN of one of the course's kinds, with the course's default models and
     hyperparameters (the ones the notebooks teach):
 
@@ -343,6 +467,17 @@ def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=No
     - ``wgan``: DCGAN G + critic, weight clipping 0.01, n_critic 5, RMSprop 5e-5
     - ``wgan-gp``: DCGAN G + critic, gradient penalty 10, n_critic 5, Adam 1e-4 (0, 0.9)
     - ``cgan``: conditional DCGAN (label embedding concatenated), Adam 2e-4, beta_1 0.5
+
+    The stabilising options of notebook 09, all off by default, combine freely where they
+    apply (each is documented where it is implemented):
+
+    - models (:mod:`gancourse.models`): ``spectral_norm`` (D/critic; drops D's BatchNorm),
+      ``minibatch_std`` (conv D/critic), ``upsampling`` ("transpose", "nearest" or
+      "bilinear"; DCGAN generators). Not with ``scenario`` (those keep the study's models).
+    - training (:meth:`GAN.compile`): ``loss`` ("non-saturating", "minimax", "hinge"; not
+      for the WGANs, which have their own), ``g_lr``/``d_lr`` (TTUR), ``r1_gamma``/
+      ``r1_every`` (R1 penalty; not for the WGANs), ``augment`` (DiffAugment policy).
+    - the generator's average (:class:`GAN`): ``ema`` with ``ema_warmup``.
     """
     from . import models
 
@@ -351,69 +486,67 @@ def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=No
         raise ModelError(f"Unknown model kind {kind!r}. Known: {', '.join(KINDS)}.")
     if scenario and kind != "dcgan":
         raise ModelError("--scenario applies to the dcgan model only")
+    arch = {"spectral_norm": spectral_norm, "minibatch_std": minibatch_std,
+            "upsampling": upsampling != "transpose"}
+    if scenario and any(arch.values()):
+        raise ModelError(f"{', '.join(k for k, v in arch.items() if v)} change(s) the architecture; "
+                         f"the --scenario models keep the study's own: drop one or the other.")
+    if kind == "gan" and (minibatch_std or arch["upsampling"]):
+        raise ModelError("minibatch_std and upsampling are options of the convolutional models: "
+                         "use kind 'dcgan', 'cgan', 'wgan' or 'wgan-gp', or drop them.")
+    wgan = kind in ("wgan", "wgan-gp")
+    if wgan and (loss is not None or r1_gamma):
+        raise ModelError(f"{kind} trains with the Wasserstein loss and its own Lipschitz "
+                         f"constraint: loss= and r1_gamma= apply to gan, dcgan and cgan.")
     width = 256 if image_shape[-1] == 3 else 128  # colour images get a wider generator
+    d_opts = {"spectral_norm": spectral_norm, "minibatch_std": minibatch_std}
+    common = {"noise": noise, "ema": ema, "seed": seed, "ema_warmup": ema_warmup}
     if kind == "gan":
-        gan = GAN(models.mlp_generator(latent_dim, image_shape), models.mlp_discriminator(image_shape),
-                  ema=ema, seed=seed)
+        gan = GAN(models.mlp_generator(latent_dim, image_shape),
+                  models.mlp_discriminator(image_shape, spectral_norm=spectral_norm), **common)
     elif kind == "dcgan":
         if scenario:
             g, d = models.scenario_models(scenario, latent_dim, image_shape)
         else:
-            g = models.dcgan_generator(latent_dim, image_shape, width=width)
-            d = models.dcgan_discriminator(image_shape, width=width // 2)
-        gan = GAN(g, d, ema=ema, seed=seed)
+            g = models.dcgan_generator(latent_dim, image_shape, width=width, upsampling=upsampling)
+            d = models.dcgan_discriminator(image_shape, width=width // 2, **d_opts)
+        gan = GAN(g, d, **common)
     elif kind == "cgan":
-        gan = ConditionalGAN(models.cgan_dcgan_generator(latent_dim, image_shape, num_classes, width=width),
-                             models.cgan_dcgan_discriminator(image_shape, num_classes, width=width // 2),
-                             num_classes=num_classes, ema=ema, seed=seed)
+        gan = ConditionalGAN(models.cgan_dcgan_generator(latent_dim, image_shape, num_classes, width=width,
+                                                         upsampling=upsampling),
+                             models.cgan_dcgan_discriminator(image_shape, num_classes, width=width // 2,
+                                                             **d_opts),
+                             num_classes=num_classes, **common)
     else:
         gp = kind == "wgan-gp"
-        gan = WGAN(models.dcgan_generator(latent_dim, image_shape, width=width),
-                   models.wgan_critic(image_shape, width=width // 2, norm="layer" if gp else None),
-                   ema=ema, seed=seed)
-        gan.compile(gp_weight=10.0 if gp else None)
+        gan = WGAN(models.dcgan_generator(latent_dim, image_shape, width=width, upsampling=upsampling),
+                   models.wgan_critic(image_shape, width=width // 2, norm="layer" if gp else None,
+                                      **d_opts),
+                   **common)
+        gan.compile(gp_weight=10.0 if gp else None, g_lr=g_lr, d_lr=d_lr, augment=augment)
         return gan
-    gan.compile()
+    gan.compile(loss=loss or "non-saturating", g_lr=g_lr, d_lr=d_lr, r1_gamma=r1_gamma,
+                r1_every=r1_every, augment=augment)
     return gan
 
 
-def save_run_config(run_dir, config: dict):
-    """Write ``config.json`` of a run, or check that it matches the one already there
-    (so re-running a command resumes the same model and never mixes two)."""
-    import json
-
-    run_dir = Path(run_dir)
-    path = run_dir / "config.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        keys = ("model", "dataset", "scenario", "latent_dim")
-        diff = {k: (old.get(k), config.get(k)) for k in keys if old.get(k) != config.get(k)}
-        if diff:
-            changes = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
-            raise ModelError(f"{run_dir} holds a different run ({changes}). Use another --out "
-                             f"folder, or delete {run_dir} to start over.")
-        return
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=1))
+def gan_from_config(config: RunConfig):
+    """The compiled, untrained GAN a :class:`~gancourse.runs.RunConfig` describes."""
+    options = config.options()
+    for name in ("model", "dataset", "scenario", "latent_dim", "batch_size", "subset"):
+        options.pop(name)
+    return build_gan(config.model, config.image_shape, config.num_classes, config.scenario,
+                     latent_dim=config.latent_dim, **options)
 
 
 def load_run(run_dir):
     """Rebuild the GAN of a run folder from its ``config.json`` and restore its latest
-    checkpoint. Returns ``(gan, config)``."""
-    import json
-
+    intact checkpoint. Returns ``(gan, config, epoch)``."""
     from .callbacks import Checkpoint
 
-    run_dir = Path(run_dir)
-    path = run_dir / "config.json"
-    if not path.exists():
-        raise ModelError(f"{run_dir} is not a training run (no config.json). Train one with "
-                         f"`gancourse train ... --out {run_dir}`.")
-    config = json.loads(path.read_text())
-    gan = build_gan(config["model"], config["image_shape"], config.get("num_classes", 10),
-                    config.get("scenario"), config.get("latent_dim", 100), config.get("ema"))
-    epoch = Checkpoint(run_dir / "checkpoints").restore(gan)
+    config = load_config(run_dir)
+    gan = gan_from_config(config)
+    epoch = Checkpoint(Path(run_dir) / "checkpoints").restore(gan)
     if epoch == 0:
         raise ModelError(f"{run_dir} has no checkpoint yet: train at least one epoch first.")
-    config["epochs_done"] = epoch
-    return gan, config
+    return gan, config, epoch
