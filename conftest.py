@@ -1,7 +1,8 @@
-"""Test setup (for `pytest --nbval` from the repository root): every test and every notebook run by nbval sees a small *synthetic* copy of
-the datasets in the real file layout (``<name>.npz`` with uint8 ``x_train, y_train, x_test,
-y_test``), found through ``GANCOURSE_DATA_DIR``, and fast mode is on. So the real loading
-code is exercised and nothing touches the network.
+"""Test setup (for `pytest --nbval` from the repository root): every test and every notebook
+run by nbval sees a small *synthetic* copy of the datasets in the real file layout
+(``<name>.npz`` with uint8 ``x_train, y_train, x_test, y_test``), found through
+``GANCOURSE_DATA_DIR``, and fast mode is on. So the real loading code is exercised and
+nothing touches the network.
 
 The environment is set at import time, before pytest starts any notebook kernel (nbval's
 kernels inherit the pytest process's environment).

@@ -6,7 +6,7 @@ script times each command a few times, in alternating rounds for the two checkou
 load hits both alike, and prints the median wall time of each side by side.
 
     python benchmarks/cli_startup.py                     # this checkout only
-    python benchmarks/cli_startup.py --baseline d593257  # and a git commit, checked out in a temp folder
+    python benchmarks/cli_startup.py --baseline d593257  # and a commit, in a temporary worktree
 
 The baseline runs from a temporary ``git worktree`` (removed afterwards) with the same
 Python interpreter, so both sides use the same installed TensorFlow.

@@ -136,7 +136,8 @@ def main(argv=None):
     (course_fid, tutorial_fid) = (rows[0][2]["fid"], rows[1][2]["fid"])
     print(
         f"\ncourse / tutorial FID: {course_fid / tutorial_fid:.2f} "
-        f"({'course lower' if course_fid < tutorial_fid else 'tutorial lower'}); grids in {args.out}/"
+        f"({'course lower' if course_fid < tutorial_fid else 'tutorial lower'}); "
+        f"grids in {args.out}/"
     )
     return 0
 

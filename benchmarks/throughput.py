@@ -84,13 +84,14 @@ def main():
         "tf.function loop (tutorial style)": tutorial_runner(ds, args.steps, args.batch_size),
     }
     rates = {name: [] for name in runners}
-    for r in range(args.rounds):
+    for _ in range(args.rounds):
         for name, run in runners.items():
             t0 = time.perf_counter()
             run()
             rates[name].append(args.steps * args.batch_size / (time.perf_counter() - t0))
     print(
-        f"DCGAN (course default models), batch {args.batch_size}, {args.steps} steps x {args.rounds} rounds"
+        f"DCGAN (course default models), batch {args.batch_size}, "
+        f"{args.steps} steps x {args.rounds} rounds"
     )
     for name, values in rates.items():
         print(

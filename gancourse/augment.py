@@ -15,6 +15,7 @@ The three transforms of the paper, for images in [-1, 1] of shape (batch, h, w, 
 
 Each image of a batch gets its own random draw.
 """
+
 from __future__ import annotations
 
 from .config import quiet_tensorflow
@@ -39,8 +40,10 @@ def diff_augment(images, policy="color,translation,cutout", seed=None):
     """
     names = parse_policy(policy)
     if len(images.shape) != 4:
-        raise ModelError(f"DiffAugment works on image batches (batch, height, width, channels), "
-                         f"got shape {tuple(images.shape)}: turn augment off for this data.")
+        raise ModelError(
+            f"DiffAugment works on image batches (batch, height, width, channels), "
+            f"got shape {tuple(images.shape)}: turn augment off for this data."
+        )
     dtype = images.dtype
     x = ops.cast(images, "float32")
     for i, name in enumerate(names):
@@ -56,18 +59,21 @@ def parse_policy(policy) -> tuple:
     names = [p.strip() for p in str(policy).split(",") if p.strip()]
     unknown = [n for n in names if n not in POLICIES]
     if unknown:
-        raise ModelError(f"Unknown DiffAugment transform {unknown[0]!r} in policy {policy!r}. "
-                         f"Known: {', '.join(POLICIES)} (comma-separated, e.g. "
-                         f"'color,translation,cutout').")
+        raise ModelError(
+            f"Unknown DiffAugment transform {unknown[0]!r} in policy {policy!r}. "
+            f"Known: {', '.join(POLICIES)} (comma-separated, e.g. "
+            f"'color,translation,cutout')."
+        )
     return tuple(n for n in POLICIES if n in names)
 
 
 # --------------------------------------------------------------------------- transforms
 
+
 def _color(x, seed):
     batch = ops.shape(x)[0]
     shape = (batch, 1, 1, 1)
-    x = x + (keras.random.uniform(shape, seed=seed(0)) - 0.5)                   # brightness
+    x = x + (keras.random.uniform(shape, seed=seed(0)) - 0.5)  # brightness
     mean = ops.mean(x, axis=3, keepdims=True)
     x = (x - mean) * (keras.random.uniform(shape, seed=seed(1)) * 2.0) + mean  # saturation
     mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)

@@ -1,5 +1,7 @@
 """Keras callbacks for GAN training: sample grids, GIF timeline, checkpoint/resume,
-history, TensorBoard logs, NaN guard and a progress bar. :func:`gancourse.training.train` wires them up."""
+history, TensorBoard logs, NaN guard and a progress bar. :func:`gancourse.training.train`
+wires them up."""
+
 from __future__ import annotations
 
 import csv
@@ -32,11 +34,26 @@ class SampleGrid(keras.callbacks.Callback):
     ``grids`` maps epoch -> uint8 picture for this session's grids.
     """
 
-    def __init__(self, out_dir=None, every: int = 1, n: int = 64, ncols: int = 8, seed: int = 1234,
-                 show: bool = False, gif: bool = True):
+    def __init__(
+        self,
+        out_dir=None,
+        every: int = 1,
+        n: int = 64,
+        ncols: int = 8,
+        seed: int = 1234,
+        show: bool = False,
+        gif: bool = True,
+    ):
         super().__init__()
         self.out_dir = None if out_dir is None else Path(out_dir)
-        self.every, self.n, self.ncols, self.seed, self.show, self.gif = every, n, ncols, seed, show, gif
+        self.every, self.n, self.ncols, self.seed, self.show, self.gif = (
+            every,
+            n,
+            ncols,
+            seed,
+            show,
+            gif,
+        )
         self.grids = {}
 
     def on_train_begin(self, logs=None):
@@ -109,8 +126,10 @@ class Checkpoint(keras.callbacks.Callback):
             problem = _damage(candidate)
             if problem:
                 damaged.append(f"{Path(candidate).name} ({problem})")
-                print(f"Checkpoint {Path(candidate).name} is damaged ({problem}); "
-                      f"trying the one before it.")
+                print(
+                    f"Checkpoint {Path(candidate).name} is damaged ({problem}); "
+                    f"trying the one before it."
+                )
                 continue
             try:
                 self.ckpt.restore(candidate).assert_existing_objects_matched()
@@ -119,7 +138,8 @@ class Checkpoint(keras.callbacks.Callback):
                     f"The checkpoint {candidate} does not match this model ({type(e).__name__}: "
                     f"{_first_line(e)}). It was written by a different architecture or model "
                     f"type: use another run directory, or delete {self.directory} to start "
-                    f"over.") from None
+                    f"over."
+                ) from None
             epoch = int(self.epoch.numpy())
             if verbose:
                 print(f"Restored checkpoint {Path(candidate).name} (epoch {epoch} done).")
@@ -128,14 +148,18 @@ class Checkpoint(keras.callbacks.Callback):
             raise ModelError(
                 f"Every checkpoint in {self.directory} is damaged: {'; '.join(damaged)}. The run "
                 f"cannot be resumed; delete {self.directory} to start it over (the sample grids "
-                f"and history stay).")
+                f"and history stay)."
+            )
         return 0
 
     def _candidates(self) -> list:
         """Checkpoint prefixes, oldest first: from the manager's state file, or, if that file
         is damaged, from the ``ckpt-N.index`` files on disk."""
-        found = {int(p.name[5:-6]): str(p)[:-6] for p in self.directory.glob("ckpt-*.index")
-                 if p.name[5:-6].isdigit()}
+        found = {
+            int(p.name[5:-6]): str(p)[:-6]
+            for p in self.directory.glob("ckpt-*.index")
+            if p.name[5:-6].isdigit()
+        }
         listed = list(self.manager.checkpoints) if self.manager is not None else []
         if not listed or any(not Path(c + ".index").exists() for c in listed):
             return [found[k] for k in sorted(found)]
@@ -170,29 +194,40 @@ class Checkpoint(keras.callbacks.Callback):
                 piece.unlink(missing_ok=True)
             for piece in self.directory.glob("*.tempstate*"):
                 piece.unlink(missing_ok=True)
-            raise output_error(self.directory / f"ckpt-{epoch}", _as_os_error(e), "checkpoint") from None
+            raise output_error(
+                self.directory / f"ckpt-{epoch}", _as_os_error(e), "checkpoint"
+            ) from None
 
     def _attach(self, gan):
         if self.manager is not None and getattr(self, "_gan", None) is gan:
             return
         self._gan = gan
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        parts = dict(generator=gan.generator, discriminator=gan.discriminator,
-                     g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
-                     seed_state=gan.seed_generator.state.value, epoch=self.epoch)
+        parts = dict(
+            generator=gan.generator,
+            discriminator=gan.discriminator,
+            g_optimizer=gan.g_optimizer,
+            d_optimizer=gan.d_optimizer,
+            seed_state=gan.seed_generator.state.value,
+            epoch=self.epoch,
+        )
         if gan.ema_generator is not None:
             parts["ema_generator"] = gan.ema_generator
         self.ckpt = tf.train.Checkpoint(**parts)
         try:
-            self.manager = tf.train.CheckpointManager(self.ckpt, str(self.directory),
-                                                      max_to_keep=self.max_to_keep, checkpoint_name="ckpt")
+            self.manager = tf.train.CheckpointManager(
+                self.ckpt, str(self.directory), max_to_keep=self.max_to_keep, checkpoint_name="ckpt"
+            )
         except Exception as e:  # a garbage "checkpoint" state file: start the index afresh
             state = self.directory / "checkpoint"
-            print(f"The checkpoint index {state} is damaged ({_first_line(e)}); rebuilding it "
-                  f"from the checkpoint files on disk.")
+            print(
+                f"The checkpoint index {state} is damaged ({_first_line(e)}); rebuilding it "
+                f"from the checkpoint files on disk."
+            )
             state.unlink(missing_ok=True)
-            self.manager = tf.train.CheckpointManager(self.ckpt, str(self.directory),
-                                                      max_to_keep=self.max_to_keep, checkpoint_name="ckpt")
+            self.manager = tf.train.CheckpointManager(
+                self.ckpt, str(self.directory), max_to_keep=self.max_to_keep, checkpoint_name="ckpt"
+            )
 
 
 class HistoryLogger(keras.callbacks.Callback):
@@ -210,12 +245,17 @@ class HistoryLogger(keras.callbacks.Callback):
         self.rows = load_history(self.run_dir)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.rows = [r for r in self.rows if r["epoch"] <= epoch]  # a resumed epoch replaces its old row
+        self.rows = [
+            r for r in self.rows if r["epoch"] <= epoch
+        ]  # a resumed epoch replaces its old row
         self._t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()},
-               "seconds": round(time.perf_counter() - self._t0, 2)}
+        row = {
+            "epoch": epoch + 1,
+            **{k: float(v) for k, v in (logs or {}).items()},
+            "seconds": round(time.perf_counter() - self._t0, 2),
+        }
         self.rows.append(row)
         self._write()
 
@@ -291,8 +331,12 @@ class TensorBoardLogger(keras.callbacks.Callback):
         metadata = _plugin_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR)
         with self.writer.as_default():
             for name, value in logs.items():
-                tf.summary.write(f"{prefix}/{name}", tf.constant(float(value), tf.float32),
-                                 step=step, metadata=metadata)
+                tf.summary.write(
+                    f"{prefix}/{name}",
+                    tf.constant(float(value), tf.float32),
+                    step=step,
+                    metadata=metadata,
+                )
 
 
 class NanGuard(keras.callbacks.Callback):
@@ -310,7 +354,8 @@ class NanGuard(keras.callbacks.Callback):
             self.message = (
                 f"Training stopped at epoch {self._epoch + 1}, batch {batch + 1}: {bad} became "
                 f"NaN or infinite. The last good checkpoint (if any) is kept. Try a lower "
-                f"learning rate, check that images are scaled to [-1, 1], or use WGAN-GP.")
+                f"learning rate, check that images are scaled to [-1, 1], or use WGAN-GP."
+            )
             self.model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -338,8 +383,12 @@ class ProgressBar(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
         self._epoch = epoch
-        self.bar = self._tqdm(total=self.params.get("steps"), leave=False, unit="batch",
-                              desc=f"epoch {epoch + 1}/{self.params.get('epochs')}")
+        self.bar = self._tqdm(
+            total=self.params.get("steps"),
+            leave=False,
+            unit="batch",
+            desc=f"epoch {epoch + 1}/{self.params.get('epochs')}",
+        )
 
     def on_train_batch_end(self, batch, logs=None):
         self.bar.update(1)
@@ -350,8 +399,11 @@ class ProgressBar(keras.callbacks.Callback):
         self.bar.close()
         if (epoch + 1) % self.print_every == 0 or epoch + 1 == self.params.get("epochs"):
             metrics = "  ".join(f"{k} {float(v):.3f}" for k, v in (logs or {}).items())
-            print(f"epoch {epoch + 1}/{self.params.get('epochs')}  {metrics}  "
-                  f"({time.perf_counter() - self._t0:.1f} s)", flush=True)
+            print(
+                f"epoch {epoch + 1}/{self.params.get('epochs')}  {metrics}  "
+                f"({time.perf_counter() - self._t0:.1f} s)",
+                flush=True,
+            )
 
 
 def load_history(run_dir) -> list[dict]:
@@ -370,13 +422,17 @@ def load_history(run_dir) -> list[dict]:
         pass
     try:
         with open(run_dir / "history.csv", newline="") as f:
-            rows = [{k: (int(v) if k == "epoch" else float(v)) for k, v in r.items() if v != ""}
-                    for r in csv.DictReader(f)]
+            rows = [
+                {k: (int(v) if k == "epoch" else float(v)) for k, v in r.items() if v != ""}
+                for r in csv.DictReader(f)
+            ]
         print(f"{path} is damaged; read the history from history.csv instead.")
         return rows
     except (OSError, ValueError, KeyError, TypeError):
-        print(f"{path} and history.csv are damaged: the loss history of earlier epochs is lost "
-              f"(the model itself is in the checkpoints). New epochs are logged as usual.")
+        print(
+            f"{path} and history.csv are damaged: the loss history of earlier epochs is lost "
+            f"(the model itself is in the checkpoints). New epochs are logged as usual."
+        )
         return []
 
 
@@ -395,7 +451,9 @@ def _damage(prefix) -> str | None:
 def _plugin_metadata(plugin, data_class):
     """Summary metadata that tells TensorBoard which dashboard shows a record."""
     return summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin), data_class=data_class)
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+        data_class=data_class,
+    )
 
 
 def _first_line(error) -> str:
@@ -408,8 +466,11 @@ def _as_os_error(error) -> OSError:
     if isinstance(error, OSError):
         return error
     text = str(error)
-    for code, marker in ((errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only file system"),
-                         (errno.EACCES, "Permission denied")):
+    for code, marker in (
+        (errno.ENOSPC, "No space left"),
+        (errno.EROFS, "Read-only file system"),
+        (errno.EACCES, "Permission denied"),
+    ):
         if marker in text:
             return OSError(code, marker)
     return OSError(errno.EIO, _first_line(error))

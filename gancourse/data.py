@@ -10,6 +10,7 @@ An archive holds four uint8 arrays ``x_train, y_train, x_test, y_test``. Every a
 checked on load, and anything wrong gets a :class:`~gancourse.errors.DataError` that says
 what and what to do.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,30 +51,47 @@ class DatasetSpec:
 
 DATASETS = {
     "mnist": DatasetSpec(
-        "mnist", (28, 28), tuple(str(d) for d in range(10)),
-        "handwritten digits 0-9, 28x28 grayscale"),
+        "mnist",
+        (28, 28),
+        tuple(str(d) for d in range(10)),
+        "handwritten digits 0-9, 28x28 grayscale",
+    ),
     "fashion_mnist": DatasetSpec(
-        "fashion_mnist", (28, 28),
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        "Zalando clothing, 10 classes, 28x28 grayscale"),
+        "fashion_mnist",
+        (28, 28),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        "Zalando clothing, 10 classes, 28x28 grayscale",
+    ),
     "cifar10": DatasetSpec(
-        "cifar10", (32, 32, 3),
-        ("airplane", "automobile", "bird", "cat", "deer",
-         "dog", "frog", "horse", "ship", "truck"),
-        "small natural images, 10 classes, 32x32 RGB"),
+        "cifar10",
+        (32, 32, 3),
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+        "small natural images, 10 classes, 32x32 RGB",
+    ),
 }
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 #: Largest array an archive may declare (the largest course array, CIFAR-10's x_train, is
 #: 154 MB). A damaged or hostile header could otherwise ask for any amount of memory.
-MAX_ARRAY_BYTES = 2 ** 31
+MAX_ARRAY_BYTES = 2**31
 
 
 @dataclass(frozen=True)
 class Dataset:
     """A loaded dataset: uint8 images and integer labels, plus where they came from."""
+
     spec: DatasetSpec
     x_train: np.ndarray
     y_train: np.ndarray
@@ -104,7 +122,8 @@ def get_spec(name: str) -> DatasetSpec:
     if key not in DATASETS:
         raise UnknownDatasetError(
             f"Unknown dataset {name!r}. Known datasets: {', '.join(DATASETS)}. "
-            "(The 2-D toy distributions live in gancourse.toy.)")
+            "(The 2-D toy distributions live in gancourse.toy.)"
+        )
     return DATASETS[key]
 
 
@@ -134,16 +153,18 @@ def find_archive(name: str) -> Path | None:
 
 
 def dataset_info(name: str) -> dict:
-    """Shapes, class counts and pixel statistics of a dataset (what ``gancourse data info`` prints)."""
+    """Shapes, class counts and pixel statistics of a dataset (``gancourse data info``)."""
     ds = load_dataset(name)
     info = {"name": ds.spec.name, "description": ds.spec.description, "path": str(ds.path)}
     for split in ("train", "test"):
         x, y = ds.split(split)
         counts = np.bincount(y, minlength=ds.spec.num_classes)
         info[split] = {
-            "images": x.shape, "labels": y.shape,
+            "images": x.shape,
+            "labels": y.shape,
             "class_counts": dict(zip(ds.class_names, counts.tolist())),
-            "pixel_mean": float(x.mean() / 255.0), "pixel_std": float(x.std() / 255.0),
+            "pixel_mean": float(x.mean() / 255.0),
+            "pixel_std": float(x.std() / 255.0),
         }
     return info
 
@@ -162,8 +183,16 @@ def to_uint8(x) -> np.ndarray:
     return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype("uint8")
 
 
-def make_pipeline(x, y=None, batch_size: int = 64, shuffle: bool = True, subset: int | None = None,
-                  seed: int = 0, cache: bool = True, drop_remainder: bool = True):
+def make_pipeline(
+    x,
+    y=None,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    subset: int | None = None,
+    seed: int = 0,
+    cache: bool = True,
+    drop_remainder: bool = True,
+):
     """A ``tf.data.Dataset`` of training batches from uint8 images (and optional labels).
 
     Images are scaled to [-1, 1] float32 and given a channel axis; the result is cached in
@@ -176,20 +205,26 @@ def make_pipeline(x, y=None, batch_size: int = 64, shuffle: bool = True, subset:
     if x.dtype != np.uint8 or x.ndim not in (3, 4):
         raise CorruptDataError(
             f"make_pipeline expects uint8 images of shape (N, H, W) or (N, H, W, C), "
-            f"got {x.dtype} {x.shape}. Pass the arrays from load_dataset().")
+            f"got {x.dtype} {x.shape}. Pass the arrays from load_dataset()."
+        )
     if y is not None and len(y) != len(x):
         raise CorruptDataError(f"{len(x)} images but {len(y)} labels: they must match.")
     available = len(x)
     if subset is not None:
         x = x[:subset]
         y = None if y is None else y[:subset]
-    if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1):
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
         raise ConfigError(f"batch_size must be a whole number >= 1, not {batch_size!r}.")
     if batch_size > len(x) and drop_remainder:
         of = f" (subset={subset} of {available})" if subset is not None else ""
-        raise ConfigError(f"batch_size {batch_size} is larger than the {len(x)} images{of}, so not "
-                          f"one full batch can be made: lower the batch size or use more data.")
+        raise ConfigError(
+            f"batch_size {batch_size} is larger than the {len(x)} images{of}, so not "
+            f"one full batch can be made: lower the batch size or use more data."
+        )
 
     def scale(img):
         img = tf.cast(img, tf.float32) / 127.5 - 1.0
@@ -207,12 +242,20 @@ def make_pipeline(x, y=None, batch_size: int = 64, shuffle: bool = True, subset:
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
-def image_pipeline(name: str, split: str = "train", batch_size: int = 64, labels: bool = False,
-                   subset: int | None = None, shuffle: bool = True, seed: int = 0):
+def image_pipeline(
+    name: str,
+    split: str = "train",
+    batch_size: int = 64,
+    labels: bool = False,
+    subset: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+):
     """Shortcut: ``make_pipeline`` over a named dataset's split."""
     x, y = load_dataset(name).split(split)
-    return make_pipeline(x, y if labels else None, batch_size=batch_size, shuffle=shuffle,
-                         subset=subset, seed=seed)
+    return make_pipeline(
+        x, y if labels else None, batch_size=batch_size, shuffle=shuffle, subset=subset, seed=seed
+    )
 
 
 def save_archive(path, x_train, y_train, x_test, y_test, compress=True) -> Path:
@@ -220,23 +263,28 @@ def save_archive(path, x_train, y_train, x_test, y_test, compress=True) -> Path:
     path = Path(path)
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     with atomic_write(path, "dataset archive") as tmp:
-        (np.savez_compressed if compress else np.savez)(tmp, **{k: np.asarray(v, np.uint8)
-                                                                for k, v in arrays.items()})
+        (np.savez_compressed if compress else np.savez)(
+            tmp, **{k: np.asarray(v, np.uint8) for k, v in arrays.items()}
+        )
     return path
 
 
 # --------------------------------------------------------------------------- helpers
 
+
 @lru_cache(maxsize=4)
 def _load_archive(path: str, mtime_ns: int, name: str) -> Dataset:
     """Read and validate one archive (cached per path and modification time)."""
     spec = DATASETS[name]
-    fix = (f"Delete or replace {path}: put a valid {name}.npz there (arrays x_train, y_train, "
-           f"x_test, y_test, all uint8), or remove it to download a fresh copy.")
+    fix = (
+        f"Delete or replace {path}: put a valid {name}.npz there (arrays x_train, y_train, "
+        f"x_test, y_test, all uint8), or remove it to download a fresh copy."
+    )
     if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
         raise CorruptDataError(
             f"{path} is not a valid .npz archive (not a zip file: it may be truncated, an "
-            f"HTML error page, or another format). {fix}")
+            f"HTML error page, or another format). {fix}"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             members = {_array_name(m): m for m in archive.infolist()}
@@ -244,36 +292,49 @@ def _load_archive(path: str, mtime_ns: int, name: str) -> Dataset:
             if missing:
                 raise CorruptDataError(
                     f"{path} is missing the array(s) {', '.join(missing)} "
-                    f"(it holds {', '.join(members) or 'nothing'}). {fix}")
+                    f"(it holds {', '.join(members) or 'nothing'}). {fix}"
+                )
             arrays = {k: _read_member(archive, members[k], path, fix) for k in KEYS}
     except CorruptDataError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-            NotImplementedError) as e:  # CRC mismatch, broken deflate stream, encryption ...
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as e:  # CRC mismatch, broken deflate stream, encryption ...
         raise CorruptDataError(
             f"{path} is a damaged .npz archive: it could not be read ({type(e).__name__}: "
-            f"{e}). {fix}") from None
+            f"{e}). {fix}"
+        ) from None
 
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.dtype != np.uint8 or y.dtype.kind not in "ui":
             raise CorruptDataError(
                 f"{path}: x_{split} must be uint8 and y_{split} integer, found "
-                f"{x.dtype} and {y.dtype}. {fix}")
+                f"{x.dtype} and {y.dtype}. {fix}"
+            )
         if y.ndim == 2 and y.shape[1] == 1:  # Keras' CIFAR-10 labels come as (N, 1)
             y = y[:, 0]
         if x.ndim != len(spec.image_shape) + 1 or x.shape[1:] != spec.image_shape or y.ndim != 1:
             raise CorruptDataError(
                 f"{path}: x_{split} has shape {x.shape} and y_{split} {y.shape}; {name} needs "
-                f"(N, {', '.join(map(str, spec.image_shape))}) images and (N,) labels. {fix}")
+                f"(N, {', '.join(map(str, spec.image_shape))}) images and (N,) labels. {fix}"
+            )
         if len(x) != len(y) or len(x) == 0:
             raise CorruptDataError(
                 f"{path}: {len(x)} {split} images but {len(y)} labels; they must match "
-                f"and not be empty. {fix}")
+                f"and not be empty. {fix}"
+            )
         if y.min() < 0 or y.max() >= spec.num_classes:
             raise CorruptDataError(
                 f"{path}: y_{split} holds labels from {y.min()} to {y.max()}, but {name} has "
-                f"classes 0..{spec.num_classes - 1}. {fix}")
+                f"classes 0..{spec.num_classes - 1}. {fix}"
+            )
         arrays[f"x_{split}"] = x
         arrays[f"y_{split}"] = y.astype(np.uint8)
     for a in arrays.values():
@@ -299,30 +360,39 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path, fix) -> 
     with archive.open(info) as f:
         try:
             version = fmt.read_magic(f)
-            read_header = {(1, 0): fmt.read_array_header_1_0,
-                           (2, 0): fmt.read_array_header_2_0}.get(version)
+            read_header = {
+                (1, 0): fmt.read_array_header_1_0,
+                (2, 0): fmt.read_array_header_2_0,
+            }.get(version)
             if read_header is None:
                 raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
             shape, fortran_order, dtype = read_header(f)
         except ValueError as e:
             raise CorruptDataError(
-                f"{path}: the member {info.filename} is not a .npy array ({e}). {fix}") from None
+                f"{path}: the member {info.filename} is not a .npy array ({e}). {fix}"
+            ) from None
         if dtype.hasobject:
             raise CorruptDataError(
                 f"{path} holds pickled Python objects ({name}), which the course refuses to "
-                f"load because unpickling can run arbitrary code. {fix}")
+                f"load because unpickling can run arbitrary code. {fix}"
+            )
         declared = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         stored = info.file_size - f.tell()
         if declared > MAX_ARRAY_BYTES or declared != stored:
-            limit = (f"more than the {MAX_ARRAY_BYTES:,} bytes allowed for one array"
-                     if declared > MAX_ARRAY_BYTES else f"but the member holds {stored:,} bytes")
+            limit = (
+                f"more than the {MAX_ARRAY_BYTES:,} bytes allowed for one array"
+                if declared > MAX_ARRAY_BYTES
+                else f"but the member holds {stored:,} bytes"
+            )
             raise CorruptDataError(
                 f"{path}: {name} declares a {shape} {dtype} array of {declared:,} bytes, "
-                f"{limit}: its header is damaged. {fix}")
+                f"{limit}: its header is damaged. {fix}"
+            )
         data = f.read(declared)
         if len(data) != declared or f.read(1):
-            raise CorruptDataError(f"{path}: {name} ends early or runs long: the archive is "
-                                   f"damaged. {fix}")
+            raise CorruptDataError(
+                f"{path}: {name} ends early or runs long: the archive is damaged. {fix}"
+            )
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
@@ -333,7 +403,8 @@ def _not_found(spec: DatasetSpec, reason: str) -> DataNotFoundError:
         f"Looked for:\n{looked}\n"
         f"To fix: connect to the internet once (it is then cached), or copy {spec.name}.npz "
         f"(arrays x_train, y_train, x_test, y_test, uint8) into one of those folders, or set "
-        f"GANCOURSE_DATA_DIR to the folder that holds it.")
+        f"GANCOURSE_DATA_DIR to the folder that holds it."
+    )
 
 
 def _download(spec: DatasetSpec) -> Path:
@@ -354,5 +425,7 @@ def _download(spec: DatasetSpec) -> Path:
         return save_archive(target, x_train, np.ravel(y_train), x_test, np.ravel(y_test))
     except OSError as e:
         # atomic_write has removed its temporary file: no partial archive is left behind
-        raise DataNotFoundError(f"Downloaded {spec.name} but could not cache it ({e}) Or set "
-                                f"GANCOURSE_DATA_DIR to another, writable folder.") from None
+        raise DataNotFoundError(
+            f"Downloaded {spec.name} but could not cache it ({e}) Or set "
+            f"GANCOURSE_DATA_DIR to another, writable folder."
+        ) from None

@@ -21,6 +21,7 @@ DCGAN about 7 (5,000 vs 5,000), nothing like Inception FIDs of published papers.
 >>> report = evaluate_generator(gan, dataset="fashion_mnist", n=10000)
 >>> print(report)                   # readable; report["fid"], report["kid_mean"], ...
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,13 @@ from keras import layers  # noqa: E402
 
 from .data import get_spec, load_dataset, normalise_name, to_model_range  # noqa: E402
 from .errors import ExtractorUnavailableError, GancourseError, MetricError, ModelError  # noqa: E402
-from .metrics import (fid_from_features, inception_score, kid_from_features,  # noqa: E402
-                      mode_coverage, precision_recall)
+from .metrics import (  # noqa: E402
+    fid_from_features,
+    inception_score,
+    kid_from_features,
+    mode_coverage,
+    precision_recall,
+)
 from .weights import load_checked  # noqa: E402
 
 #: Where the shipped classifier weights and their manifest live.
@@ -59,10 +65,23 @@ CLASSIFIER_ARCHITECTURES = {
 
 # =========================================================================== evaluation
 
-def evaluate_generator(generator, dataset="fashion_mnist", n=10000, extractor=None,
-                       reference="test", n_reference=None, labels=None, noise=None, seed=0,
-                       batch_size=500, kid_subsets=100, kid_subset_size=1000, is_splits=10,
-                       precision_recall_k=3) -> "Report":
+
+def evaluate_generator(
+    generator,
+    dataset="fashion_mnist",
+    n=10000,
+    extractor=None,
+    reference="test",
+    n_reference=None,
+    labels=None,
+    noise=None,
+    seed=0,
+    batch_size=500,
+    kid_subsets=100,
+    kid_subset_size=1000,
+    is_splits=10,
+    precision_recall_k=3,
+) -> Report:
     """FID, KID, IS, class coverage, precision and recall of ``n`` images from ``generator``
     against real images.
 
@@ -89,16 +108,37 @@ def evaluate_generator(generator, dataset="fashion_mnist", n=10000, extractor=No
 
     def batches():
         for i in range(0, n, batch_size):
-            part = None if labels is None else labels[i:i + batch_size]
-            yield generate_images(generator, z[i:i + batch_size], part, batch_size)
+            part = None if labels is None else labels[i : i + batch_size]
+            yield generate_images(generator, z[i : i + batch_size], part, batch_size)
 
-    return evaluate_images(batches, dataset, extractor, reference, n_reference, labels, seed,
-                           kid_subsets, kid_subset_size, is_splits, precision_recall_k)
+    return evaluate_images(
+        batches,
+        dataset,
+        extractor,
+        reference,
+        n_reference,
+        labels,
+        seed,
+        kid_subsets,
+        kid_subset_size,
+        is_splits,
+        precision_recall_k,
+    )
 
 
-def evaluate_images(images, dataset="fashion_mnist", extractor=None, reference="test",
-                    n_reference=None, labels=None, seed=0, kid_subsets=100,
-                    kid_subset_size=1000, is_splits=10, precision_recall_k=3) -> "Report":
+def evaluate_images(
+    images,
+    dataset="fashion_mnist",
+    extractor=None,
+    reference="test",
+    n_reference=None,
+    labels=None,
+    seed=0,
+    kid_subsets=100,
+    kid_subset_size=1000,
+    is_splits=10,
+    precision_recall_k=3,
+) -> Report:
     """FID, KID, IS, class coverage, precision and recall of ``images`` (array or batches, in
     [-1, 1]) against ``n_reference`` real images of ``dataset``'s ``reference`` split
     ("test" or "train").
@@ -116,28 +156,44 @@ def evaluate_images(images, dataset="fashion_mnist", extractor=None, reference="
         extractor = get_extractor(extractor or spec.name)
     feats, probs = extractor.features_and_probabilities(images)
     n = len(feats)
-    ref_feats, ref_probs, ref_name = _reference(extractor, spec.name, reference,
-                                                n_reference or n, seed)
+    ref_feats, ref_probs, ref_name = _reference(
+        extractor, spec.name, reference, n_reference or n, seed
+    )
     kid_mean, kid_std = kid_from_features(feats, ref_feats, kid_subsets, kid_subset_size, seed)
     splits = min(is_splits, n, len(ref_probs))
     is_mean, is_std = inception_score(probs, splits)
     ref_is_mean, _ = inception_score(ref_probs, splits)
     report = Report(
-        dataset=spec.name, extractor=extractor.name, feature_dim=extractor.feature_dim,
-        reference=ref_name, reference_split=reference, n_generated=n, n_reference=len(ref_feats),
-        fid=fid_from_features(feats, ref_feats), kid_mean=kid_mean, kid_std=kid_std,
+        dataset=spec.name,
+        extractor=extractor.name,
+        feature_dim=extractor.feature_dim,
+        reference=ref_name,
+        reference_split=reference,
+        n_generated=n,
+        n_reference=len(ref_feats),
+        fid=fid_from_features(feats, ref_feats),
+        kid_mean=kid_mean,
+        kid_std=kid_std,
         kid_subset_size=min(kid_subset_size, n, len(ref_feats)),
-        is_mean=is_mean, is_std=is_std, is_splits=splits, reference_is_mean=ref_is_mean)
+        is_mean=is_mean,
+        is_std=is_std,
+        is_splits=splits,
+        reference_is_mean=ref_is_mean,
+    )
     if precision_recall_k and min(n, len(ref_feats)) > precision_recall_k:
-        report.update(precision_recall(ref_feats, feats, precision_recall_k),
-                      precision_recall_k=precision_recall_k)
+        report.update(
+            precision_recall(ref_feats, feats, precision_recall_k),
+            precision_recall_k=precision_recall_k,
+        )
     if extractor.class_names == spec.class_names:  # coverage of the dataset's own classes
         counts = np.bincount(probs.argmax(axis=1), minlength=extractor.num_classes)
         report["class_names"] = list(extractor.class_names)
         report["class_histogram"] = counts.tolist()
         report.update(mode_coverage(counts))
         if labels is not None:
-            report["label_accuracy"] = float(np.mean(probs.argmax(axis=1) == np.asarray(labels)[:n]))
+            report["label_accuracy"] = float(
+                np.mean(probs.argmax(axis=1) == np.asarray(labels)[:n])
+            )
     return report
 
 
@@ -166,30 +222,43 @@ def format_report(report) -> str:
         f"features: {r['extractor']} ({r['feature_dim']}-d)",
         f"  FID {r['fid']:10.3f}            lower is better, 0 = same feature statistics",
         f"  KID {r['kid_mean']:10.5f} +- {r['kid_std']:.5f}  unbiased, ~0 for the same distribution"
-        + (" (one subset = all samples, so no spread)"
-           if r["kid_subset_size"] == r["n_generated"] == r["n_reference"]
-           else f" (subsets of {r['kid_subset_size']})"),
+        + (
+            " (one subset = all samples, so no spread)"
+            if r["kid_subset_size"] == r["n_generated"] == r["n_reference"]
+            else f" (subsets of {r['kid_subset_size']})"
+        ),
         f"  IS  {r['is_mean']:10.3f} +- {r['is_std']:.3f}    real images score "
         f"{r['reference_is_mean']:.3f} ({r['is_splits']} splits)",
     ]
     if "precision" in r:
-        lines.append(f"  precision {r['precision']:.3f}  recall {r['recall']:.3f}   shares of generated "
-                     f"images that look real / of real images covered (k={r['precision_recall_k']})")
+        lines.append(
+            f"  precision {r['precision']:.3f}  recall {r['recall']:.3f}   shares of generated "
+            f"images that look real / of real images covered (k={r['precision_recall_k']})"
+        )
     if "class_histogram" in r:
         k = len(r["class_histogram"])
-        lines.append(f"  classes covered {round(r['classes_covered'] * k)}/{k} "
-                     f"(>= 1/{4 * k} of the samples each), KL from uniform "
-                     f"{r['kl_from_uniform']:.3f} (0 = balanced, {np.log(k):.2f} = one class)")
-        lines.append("  histogram: " + ", ".join(
-            f"{name} {count}" for name, count in zip(r["class_names"], r["class_histogram"])))
+        lines.append(
+            f"  classes covered {round(r['classes_covered'] * k)}/{k} "
+            f"(>= 1/{4 * k} of the samples each), KL from uniform "
+            f"{r['kl_from_uniform']:.3f} (0 = balanced, {np.log(k):.2f} = one class)"
+        )
+        lines.append(
+            "  histogram: "
+            + ", ".join(
+                f"{name} {count}" for name, count in zip(r["class_names"], r["class_histogram"])
+            )
+        )
     if "label_accuracy" in r:
-        lines.append(f"  label accuracy {r['label_accuracy']:.3f} "
-                     "(generated images classified as the class asked for)")
+        lines.append(
+            f"  label accuracy {r['label_accuracy']:.3f} "
+            "(generated images classified as the class asked for)"
+        )
     lines.append("Compare scores only with the same extractor, sample sizes and reference.")
     return "\n".join(lines)
 
 
 # =========================================================================== extractors
+
 
 class Extractor:
     """Turns images into feature vectors and class probabilities, batch by batch.
@@ -197,12 +266,21 @@ class Extractor:
     ``model`` maps a float32 batch (B, H, W, C) in [-1, 1] to ``[features, probabilities]``.
     ``images`` given to the methods can be an array (N, H, W, C) or (N, H, W) in [-1, 1]
     (uint8 arrays are scaled first), an iterable of such batches (e.g. a ``tf.data``
-    pipeline, also of ``(images, labels)``), or a function returning one; either way the forward passes run ``batch_size`` images at a time, so only the
-    small feature vectors of a large sample are ever held in memory together.
+    pipeline, also of ``(images, labels)``), or a function returning one; either way the
+    forward passes run ``batch_size`` images at a time, so only the small feature vectors
+    of a large sample are ever held in memory together.
     """
 
-    def __init__(self, name, model, input_shape, class_names=(), batch_size=500,
-                 grey_to_rgb=False, description=""):
+    def __init__(
+        self,
+        name,
+        model,
+        input_shape,
+        class_names=(),
+        batch_size=500,
+        grey_to_rgb=False,
+        description="",
+    ):
         self.name = name
         self.model = model
         self.input_shape = tuple(input_shape)
@@ -215,7 +293,8 @@ class Extractor:
         # One trace for every batch size: the leading dimension is left open.
         self._forward = tf.function(
             lambda x: self.model(x, training=False),
-            input_signature=[tf.TensorSpec((None,) + self.input_shape, tf.float32)])
+            input_signature=[tf.TensorSpec((None,) + self.input_shape, tf.float32)],
+        )
 
     def __repr__(self):
         return f"<Extractor {self.name}: {self.feature_dim}-d features, {self.description}>"
@@ -249,7 +328,9 @@ class Extractor:
             images = images()
         if isinstance(images, np.ndarray) or hasattr(images, "shape"):
             images = np.asarray(images)
-            chunks = (images[i:i + self.batch_size] for i in range(0, len(images), self.batch_size))
+            chunks = (
+                images[i : i + self.batch_size] for i in range(0, len(images), self.batch_size)
+            )
         else:
             chunks = images
         for chunk in chunks:
@@ -257,7 +338,7 @@ class Extractor:
                 chunk = chunk[0]
             chunk = self._prepare(np.asarray(chunk))
             for i in range(0, len(chunk), self.batch_size):
-                yield chunk[i:i + self.batch_size]
+                yield chunk[i : i + self.batch_size]
 
     def _prepare(self, batch):
         """Check and convert one batch: channel axis, [-1, 1] float32, grey -> RGB if needed."""
@@ -268,21 +349,28 @@ class Extractor:
             batch = batch[..., None]
         if self.grey_to_rgb and batch.ndim == 4 and batch.shape[-1] == 1:
             batch = np.repeat(batch, 3, axis=-1)  # Inception sees grey images as RGB
-        if batch.ndim != 4 or any(e is not None and e != s
-                                  for e, s in zip(self.input_shape, batch.shape[1:])):
-            raise MetricError(f"the {self.name} extractor takes images of shape "
-                              f"(N, {', '.join(str(s) for s in self.input_shape)}), got "
-                              f"{batch.shape}. Is it the extractor of the right dataset?")
+        if batch.ndim != 4 or any(
+            e is not None and e != s for e, s in zip(self.input_shape, batch.shape[1:])
+        ):
+            raise MetricError(
+                f"the {self.name} extractor takes images of shape "
+                f"(N, {', '.join(str(s) for s in self.input_shape)}), got "
+                f"{batch.shape}. Is it the extractor of the right dataset?"
+            )
         if not np.isfinite(batch).all():  # NaN would slip through the range check below
             bad = int((~np.isfinite(batch)).reshape(len(batch), -1).any(axis=1).sum())
-            raise MetricError(f"{bad} of {len(batch)} images in a batch contain NaN or infinite "
-                              f"values, so no score can be computed. A generator that outputs "
-                              f"them has diverged: check its training losses, or evaluate an "
-                              f"earlier checkpoint.")
+            raise MetricError(
+                f"{bad} of {len(batch)} images in a batch contain NaN or infinite "
+                f"values, so no score can be computed. A generator that outputs "
+                f"them has diverged: check its training losses, or evaluate an "
+                f"earlier checkpoint."
+            )
         if batch.size and (batch.min() < -1.01 or batch.max() > 1.01):
-            raise MetricError(f"images must be in [-1, 1] (generator outputs, or "
-                              f"gancourse.data.to_model_range of uint8), got values from "
-                              f"{batch.min():.3g} to {batch.max():.3g}")
+            raise MetricError(
+                f"images must be in [-1, 1] (generator outputs, or "
+                f"gancourse.data.to_model_range of uint8), got values from "
+                f"{batch.min():.3g} to {batch.max():.3g}"
+            )
         return batch
 
 
@@ -297,12 +385,15 @@ def get_extractor(name: str = "fashion_mnist", weights=None) -> Extractor:
         try:
             key = get_spec(key).name
         except GancourseError:
-            raise MetricError(f"Unknown feature extractor {name!r}. Known: inception, "
-                              f"mnist, fashion_mnist, cifar10.") from None
+            raise MetricError(
+                f"Unknown feature extractor {name!r}. Known: inception, "
+                f"mnist, fashion_mnist, cifar10."
+            ) from None
     cache_key = (key, str(weights) if weights else None)
     if cache_key not in _EXTRACTORS:
-        _EXTRACTORS[cache_key] = (_inception_extractor(weights) if key == "inception"
-                                  else _classifier_extractor(key))
+        _EXTRACTORS[cache_key] = (
+            _inception_extractor(weights) if key == "inception" else _classifier_extractor(key)
+        )
     return _EXTRACTORS[cache_key]
 
 
@@ -310,8 +401,10 @@ def classifier_manifest() -> dict:
     """The shipped classifiers' records (``classifiers/manifest.json``), by dataset."""
     path = CLASSIFIER_DIR / "manifest.json"
     if not path.exists():
-        raise ModelError(f"{path} is missing: the package was installed without its "
-                         f"classifier files. Reinstall it, or run scripts/train_classifiers.py.")
+        raise ModelError(
+            f"{path} is missing: the package was installed without its "
+            f"classifier files. Reinstall it, or run scripts/train_classifiers.py."
+        )
     return json.loads(path.read_text())["classifiers"]
 
 
@@ -321,17 +414,25 @@ def load_classifier(dataset: str) -> keras.Model:
     spec = get_spec(dataset)
     manifest = classifier_manifest()
     if spec.name not in manifest:
-        raise ModelError(f"No shipped classifier for {spec.name}; there are: {', '.join(manifest)}.")
+        raise ModelError(
+            f"No shipped classifier for {spec.name}; there are: {', '.join(manifest)}."
+        )
     entry = manifest[spec.name]
     path = CLASSIFIER_DIR / entry["weights"]
     if not path.exists():
-        raise ModelError(f"{path} is missing: reinstall the package or run "
-                         f"scripts/train_classifiers.py --dataset {spec.name}.")
+        raise ModelError(
+            f"{path} is missing: reinstall the package or run "
+            f"scripts/train_classifiers.py --dataset {spec.name}."
+        )
     model = build_classifier(spec.name, entry["architecture"])
-    return load_checked(model, path, entry.get("sha256"),
-                        what=f"the {spec.name} classifier ({entry['architecture']})",
-                        remedy="Restore it from the repository or reinstall the package; "
-                               f"scripts/train_classifiers.py --dataset {spec.name} re-creates it.")
+    return load_checked(
+        model,
+        path,
+        entry.get("sha256"),
+        what=f"the {spec.name} classifier ({entry['architecture']})",
+        remedy="Restore it from the repository or reinstall the package; "
+        f"scripts/train_classifiers.py --dataset {spec.name} re-creates it.",
+    )
 
 
 def build_classifier(dataset: str, architecture: str | None = None) -> keras.Model:
@@ -340,8 +441,10 @@ def build_classifier(dataset: str, architecture: str | None = None) -> keras.Mod
     spec = get_spec(dataset)
     architecture = architecture or classifier_architecture(spec.name)
     if architecture not in CLASSIFIER_ARCHITECTURES:
-        raise ModelError(f"Unknown classifier architecture {architecture!r}. "
-                         f"Known: {', '.join(CLASSIFIER_ARCHITECTURES)}.")
+        raise ModelError(
+            f"Unknown classifier architecture {architecture!r}. "
+            f"Known: {', '.join(CLASSIFIER_ARCHITECTURES)}."
+        )
     arch = CLASSIFIER_ARCHITECTURES[architecture]
     image = keras.Input(spec.model_shape, name="image")
     h = image
@@ -373,20 +476,30 @@ _EXTRACTORS: dict = {}
 #: the 1000-class probabilities of the Inception Score; its "avg_pool" layer gives the same
 #: 2048-d features as ``include_top=False, pooling="avg"``). Same file name and hash as
 #: ``keras.applications.InceptionV3`` uses, so the two share Keras' download cache.
-_INCEPTION_WEIGHTS = ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-                      "https://storage.googleapis.com/tensorflow/keras-applications/"
-                      "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-                      "9a0d58056eeedaa3f26cb7ebd46da564")
+_INCEPTION_WEIGHTS = (
+    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+    "https://storage.googleapis.com/tensorflow/keras-applications/"
+    "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+    "9a0d58056eeedaa3f26cb7ebd46da564",
+)
 
 
 def _classifier_extractor(dataset) -> Extractor:
     spec = get_spec(dataset)
     model = load_classifier(spec.name)
-    two_heads = keras.Model(model.input, [model.get_layer("features").output, model.output],
-                            name=f"{spec.name}_extractor")
+    two_heads = keras.Model(
+        model.input,
+        [model.get_layer("features").output, model.output],
+        name=f"{spec.name}_extractor",
+    )
     arch = classifier_manifest()[spec.name]["architecture"]
-    return Extractor(f"{spec.name}-{arch}", two_heads, spec.model_shape, spec.class_names,
-                     description=f"offline classifier trained on {spec.name}")
+    return Extractor(
+        f"{spec.name}-{arch}",
+        two_heads,
+        spec.model_shape,
+        spec.class_names,
+        description=f"offline classifier trained on {spec.name}",
+    )
 
 
 def _inception_extractor(weights=None) -> Extractor:
@@ -404,21 +517,29 @@ def _inception_extractor(weights=None) -> Extractor:
                 f"({type(e).__name__}: {e}). Inception FID/IS need them once (92 MB, then "
                 f"cached in ~/.keras/models/{name}); or pass weights= a local copy of that file. "
                 f"Offline, use the course's classifier features instead: "
-                f"get_extractor('mnist'|'fashion_mnist'|'cifar10').") from None
+                f"get_extractor('mnist'|'fashion_mnist'|'cifar10')."
+            ) from None
         finally:
             socket.setdefaulttimeout(old_timeout)
     try:
         base = keras.applications.InceptionV3(include_top=True, weights=str(weights))
     except Exception as e:
-        raise ExtractorUnavailableError(f"Could not load InceptionV3 weights from {weights} "
-                                        f"({type(e).__name__}: {e}).") from None
+        raise ExtractorUnavailableError(
+            f"Could not load InceptionV3 weights from {weights} ({type(e).__name__}: {e})."
+        ) from None
     image = keras.Input((None, None, 3), name="image")
     resized = layers.Resizing(299, 299, interpolation="bilinear", name="resize_299")(image)
     pooled = keras.Model(base.input, [base.get_layer("avg_pool").output, base.output])
     model = keras.Model(image, pooled(resized), name="inception_extractor")
-    return Extractor("inception_v3-imagenet", model, (None, None, 3),
-                     [f"imagenet_{i}" for i in range(1000)], batch_size=50, grey_to_rgb=True,
-                     description="InceptionV3 pool features (2048-d), ImageNet weights")
+    return Extractor(
+        "inception_v3-imagenet",
+        model,
+        (None, None, 3),
+        [f"imagenet_{i}" for i in range(1000)],
+        batch_size=50,
+        grey_to_rgb=True,
+        description="InceptionV3 pool features (2048-d), ImageNet weights",
+    )
 
 
 def _reference(extractor, dataset, split, n, seed):
@@ -429,9 +550,12 @@ def _reference(extractor, dataset, split, n, seed):
     n = min(n, len(x))
     key = (dataset, split, n, seed, str(ds.path), ds.path.stat().st_mtime_ns)
     if key not in extractor._reference_cache:
-        idx = (np.arange(n) if n == len(x)
-               else np.sort(np.random.default_rng(seed).choice(len(x), n, replace=False)))
-        chunks = (x[idx[i:i + extractor.batch_size]] for i in range(0, n, extractor.batch_size))
+        idx = (
+            np.arange(n)
+            if n == len(x)
+            else np.sort(np.random.default_rng(seed).choice(len(x), n, replace=False))
+        )
+        chunks = (x[idx[i : i + extractor.batch_size]] for i in range(0, n, extractor.batch_size))
         extractor._reference_cache[key] = extractor.features_and_probabilities(chunks)
     feats, probs = extractor._reference_cache[key]
     subset = "" if n == len(x) else f", random subset (seed {seed})"

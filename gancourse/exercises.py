@@ -266,7 +266,8 @@ def check_confident_is(answer) -> bool:
             "p(y|x) is one-hot and p(y) uniform over 5 classes: KL = log 5 for every image, IS = 5."
         )
     return _no(
-        "IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), KL = -log p(y) for the image's class"
+        "IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), "
+        "KL = -log p(y) for the image's class"
     )
 
 
@@ -288,12 +289,18 @@ def check_hinge_losses(d_loss_fn, g_loss_fn) -> bool:
         g_want = float(losses.hinge_generator_loss(fake))
         if not math.isclose(d_mine, d_want, rel_tol=1e-4, abs_tol=1e-5):
             no_margin = float(np.mean(np.maximum(0, -real)) + np.mean(np.maximum(0, fake)))
-            hint = (" - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))"
-                    if math.isclose(d_mine, no_margin, rel_tol=1e-4) else "")
+            hint = (
+                " - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))"
+                if math.isclose(d_mine, no_margin, rel_tol=1e-4)
+                else ""
+            )
             return _no(f"D's loss is {d_mine:.4f}, the package's {d_want:.4f}{hint}.")
         if not math.isclose(g_mine, g_want, rel_tol=1e-4, abs_tol=1e-5):
-            hint = (" - G maximises D's score: its loss is minus the mean score"
-                    if math.isclose(g_mine, -g_want, rel_tol=1e-4) else "")
+            hint = (
+                " - G maximises D's score: its loss is minus the mean score"
+                if math.isclose(g_mine, -g_want, rel_tol=1e-4)
+                else ""
+            )
             return _no(f"G's loss is {g_mine:.4f}, the package's {g_want:.4f}{hint}.")
     return _yes("both hinge losses agree with gancourse.losses on random logits.")
 
@@ -310,7 +317,9 @@ def check_r1_penalty(fn) -> bool:
 
     keras.utils.set_random_seed(9)
     x = keras.Input((6, 6, 1))
-    h = keras.layers.Dense(1)(keras.layers.Flatten()(keras.layers.Conv2D(4, 3, activation="tanh")(x)))
+    h = keras.layers.Dense(1)(
+        keras.layers.Flatten()(keras.layers.Conv2D(4, 3, activation="tanh")(x))
+    )
     d = keras.Model(x, h)
     real = np.random.default_rng(9).uniform(-1, 1, size=(8, 6, 6, 1)).astype("float32")
     try:
@@ -325,10 +334,14 @@ def check_r1_penalty(fn) -> bool:
     if math.isclose(mine, float(norms.mean()), rel_tol=1e-3):
         return _no("that is the mean gradient norm; R1 uses the *squared* norm.")
     if math.isclose(mine, float((grads**2).mean()), rel_tol=1e-3):
-        return _no("you averaged over pixels too: sum the squares over each image, then average "
-                   "over the batch.")
-    return _no(f"got {mine:.5f}, expected {want:.5f}: differentiate D's output with respect to "
-               f"the real images (tape.watch), square, sum per image, average.")
+        return _no(
+            "you averaged over pixels too: sum the squares over each image, then average "
+            "over the batch."
+        )
+    return _no(
+        f"got {mine:.5f}, expected {want:.5f}: differentiate D's output with respect to "
+        f"the real images (tape.watch), square, sum per image, average."
+    )
 
 
 def _input_gradients(d, x):

@@ -11,6 +11,7 @@
 Label tricks for the discriminator: one-sided label smoothing (real targets 1 - s) and
 noisy labels (a fraction of targets flipped).
 """
+
 from __future__ import annotations
 
 from .config import quiet_tensorflow
@@ -22,8 +23,6 @@ from keras import ops  # noqa: E402
 from .errors import ModelError  # noqa: E402
 
 GENERATOR_LOSSES = ("non-saturating", "minimax")
-#: The losses :class:`gancourse.GAN` can train with (``GAN.compile(loss=...)``).
-GAN_LOSSES = GENERATOR_LOSSES + ("hinge",)
 
 
 def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0, label_noise=0.0, seed=None):
@@ -52,8 +51,10 @@ def generator_loss(fake_logits, kind="non-saturating"):
         return ops.mean(ops.softplus(-fake_logits))
     if kind == "minimax":
         return ops.mean(-ops.softplus(fake_logits))
-    raise ModelError(f"generator loss must be one of {GENERATOR_LOSSES}, not {kind!r} "
-                     f"(the hinge loss has its own functions: hinge_generator_loss)")
+    raise ModelError(
+        f"generator loss must be one of {GENERATOR_LOSSES}, not {kind!r} "
+        f"(the hinge loss has its own functions: hinge_generator_loss)"
+    )
 
 
 def critic_loss(real_scores, fake_scores):
@@ -115,6 +116,7 @@ def gradient_penalty(critic, real, fake, labels=None, eps=1e-12, seed=None):
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _bce(targets, logits):
     logits = ops.cast(logits, "float32")

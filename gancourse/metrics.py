@@ -10,6 +10,7 @@ against closed forms and reference implementations (``tests/test_metrics.py``).
 >>> fid_from_features(real_features, generated_features)
 >>> precision_recall(real_features, generated_features, k=3)   # {"precision": ..., "recall": ...}
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,10 +20,11 @@ from .errors import MetricError
 #: Pairwise distances are computed in blocks of at most this many entries (float64, 32 MiB
 #: each, a few alive at a time), so 10,000 x 10,000 or 10,000 x 60,000 comparisons fit in
 #: memory.
-BLOCK_ENTRIES = 2 ** 22
+BLOCK_ENTRIES = 2**22
 
 
 # =========================================================================== the maths
+
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6) -> float:
     """Squared Frechet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2):
@@ -39,8 +41,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6) -> float:
     sigma1, sigma2 = _as_float64(sigma1, 2, "sigma1"), _as_float64(sigma2, 2, "sigma2")
     d = len(mu1)
     if mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
-        raise MetricError(f"shapes do not match: mu1 {mu1.shape}, sigma1 {sigma1.shape}, "
-                          f"mu2 {mu2.shape}, sigma2 {sigma2.shape}; expected (d,) and (d, d).")
+        raise MetricError(
+            f"shapes do not match: mu1 {mu1.shape}, sigma1 {sigma1.shape}, "
+            f"mu2 {mu2.shape}, sigma2 {sigma2.shape}; expected (d,) and (d, d)."
+        )
     try:
         tr_covmean = trace_sqrt_product(sigma1, sigma2)
     except np.linalg.LinAlgError:
@@ -106,9 +110,12 @@ def kid_from_features(features1, features2, subsets=100, subset_size=1000, seed=
     if m == len(f1) == len(f2):  # every "subset" is all of both sets: one value, no spread
         return polynomial_mmd2(f1, f2), 0.0
     rng = np.random.default_rng(seed)
-    values = [polynomial_mmd2(f1[rng.choice(len(f1), m, replace=False)],
-                              f2[rng.choice(len(f2), m, replace=False)])
-              for _ in range(subsets)]
+    values = [
+        polynomial_mmd2(
+            f1[rng.choice(len(f1), m, replace=False)], f2[rng.choice(len(f2), m, replace=False)]
+        )
+        for _ in range(subsets)
+    ]
     return float(np.mean(values)), float(np.std(values))
 
 
@@ -166,8 +173,10 @@ def mode_coverage(counts) -> dict:
         raise MetricError("the class histogram is empty")
     share = counts / total
     entropy = -np.sum(np.where(share > 0, share * _safe_log(share), 0.0))
-    return {"classes_covered": float(np.mean(share >= 1.0 / (4 * k))),
-            "kl_from_uniform": float(max(np.log(k) - entropy, 0.0))}
+    return {
+        "classes_covered": float(np.mean(share >= 1.0 / (4 * k))),
+        "kl_from_uniform": float(max(np.log(k) - entropy, 0.0)),
+    }
 
 
 def precision_recall(real_features, generated_features, k=3) -> dict:
@@ -246,19 +255,27 @@ def memorisation(generated_features, train_features, test_features, quantile=0.0
     if not len(generated_distance) or not len(test_distance):
         raise MetricError("memorisation needs at least one generated and one test feature vector")
     threshold = float(np.quantile(test_distance, quantile))
-    return {"generated_distance": generated_distance, "generated_index": generated_index,
-            "test_distance": test_distance, "test_index": test_index,
-            "quantile": quantile, "threshold": threshold,
-            "too_close": float(np.mean(generated_distance < threshold))}
+    return {
+        "generated_distance": generated_distance,
+        "generated_index": generated_index,
+        "test_distance": test_distance,
+        "test_index": test_index,
+        "quantile": quantile,
+        "threshold": threshold,
+        "too_close": float(np.mean(generated_distance < threshold)),
+    }
 
 
 # =========================================================================== helpers
 
+
 def _kth_neighbour_d2(f, k):
     """Squared distance of every row of ``f`` to its ``k``-th nearest other row."""
     if not 1 <= k < len(f):
-        raise MetricError(f"the {k}-th nearest neighbour needs k >= 1 and at least {k + 1} "
-                          f"feature vectors in each set, got {len(f)}")
+        raise MetricError(
+            f"the {k}-th nearest neighbour needs k >= 1 and at least {k + 1} "
+            f"feature vectors in each set, got {len(f)}"
+        )
     radii2 = np.empty(len(f))
     for rows, d2 in _distance_blocks(f, f):
         # Each row's own distance (0) sorts first, so the k-th neighbour is at position k.
@@ -318,7 +335,8 @@ def _check_imaginary(eigenvalues, max_imaginary, what):
         raise MetricError(
             f"{what} has an eigenvalue of {-worst:.3g} (largest {top:.3g}): its square root "
             f"would have an imaginary part of {np.sqrt(worst):.3g}, far beyond round-off. "
-            f"Covariance matrices must be symmetric positive semi-definite.")
+            f"Covariance matrices must be symmetric positive semi-definite."
+        )
 
 
 def _symmetric(a):
@@ -330,9 +348,11 @@ def _as_float64(a, ndim, what):
     if a.ndim != ndim:
         raise MetricError(f"{what} must have {ndim} dimension(s), got shape {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise MetricError(f"{what} contains NaN or infinite values: the images they came from "
-                          f"probably did (a diverged generator). Check the training losses, or "
-                          f"use an earlier checkpoint.")
+        raise MetricError(
+            f"{what} contains NaN or infinite values: the images they came from "
+            f"probably did (a diverged generator). Check the training losses, or "
+            f"use an earlier checkpoint."
+        )
     return a
 
 

@@ -11,6 +11,7 @@ default: ``spectral_norm`` and ``minibatch_std`` on the discriminators/critics, 
 ``upsampling`` (resize + convolution instead of transposed convolution) on the DCGAN
 generators.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,11 +24,11 @@ from keras import layers, ops  # noqa: E402
 
 from .errors import ModelError  # noqa: E402
 
-#: The scenarios of the DCGAN study in notebook 03 (published parameter tables).
-SCENARIOS = ("baseline", "weak-d", "weak-g")
-#: How the DCGAN generators double the resolution: transposed convolution (the DCGAN
-#: paper's choice) or UpSampling2D with that interpolation followed by a Conv2D.
-UPSAMPLING = ("transpose", "nearest", "bilinear")
+#: The scenarios of the DCGAN study in notebook 03 (published parameter tables), and how the
+#: DCGAN generators double the resolution: transposed convolution (the DCGAN paper's choice)
+#: or UpSampling2D with that interpolation followed by a Conv2D. Defined with the run options.
+from .runs import SCENARIOS  # noqa: E402,F401
+from .runs import UPSAMPLINGS as UPSAMPLING  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="gancourse")
@@ -44,34 +45,53 @@ class MinibatchStdDev(layers.Layer):
 
     def call(self, x):
         std = ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + 1e-8)  # per feature (and location)
-        stat = ops.cast(ops.mean(std), x.dtype)                         # one number for the batch
-        extra = ops.ones_like(x[..., :1]) * stat                        # one constant channel
+        stat = ops.cast(ops.mean(std), x.dtype)  # one number for the batch
+        extra = ops.ones_like(x[..., :1]) * stat  # one constant channel
         return ops.concatenate([x, extra], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
 
 
-def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), widths=(256, 512, 1024),
-                  initializer="glorot_uniform", name="mlp_generator"):
+def mlp_generator(
+    latent_dim=100,
+    image_shape=(28, 28, 1),
+    widths=(256, 512, 1024),
+    initializer="glorot_uniform",
+    name="mlp_generator",
+):
     """Fully connected generator: Dense blocks (LeakyReLU 0.2, BatchNorm momentum 0.8), tanh."""
     z = keras.Input((latent_dim,), name="z")
     x = _mlp_generator_body(z, image_shape, widths, initializer)
     return keras.Model(z, x, name=name)
 
 
-def mlp_discriminator(image_shape=(28, 28, 1), widths=(512, 256), initializer="glorot_uniform",
-                      spectral_norm=False, name="mlp_discriminator"):
+def mlp_discriminator(
+    image_shape=(28, 28, 1),
+    widths=(512, 256),
+    initializer="glorot_uniform",
+    spectral_norm=False,
+    name="mlp_discriminator",
+):
     """Fully connected discriminator 512-256 with LeakyReLU 0.2; one logit out.
     ``spectral_norm``: see :func:`dcgan_discriminator`."""
     img = keras.Input(image_shape, name="image")
     h = layers.Flatten(name="flatten")(img)
-    return keras.Model(img, _mlp_discriminator_body(h, widths, initializer, spectral_norm), name=name)
+    return keras.Model(
+        img, _mlp_discriminator_body(h, widths, initializer, spectral_norm), name=name
+    )
 
 
-def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=128, extra_layers=0,
-                    kernel_size=4, initializer="glorot_uniform", upsampling="transpose",
-                    name="dcgan_generator"):
+def dcgan_generator(
+    latent_dim=100,
+    image_shape=(28, 28, 1),
+    width=128,
+    extra_layers=0,
+    kernel_size=4,
+    initializer="glorot_uniform",
+    upsampling="transpose",
+    name="dcgan_generator",
+):
     """DCGAN generator: Dense to (s, s, width), then two stride-2 Conv2DTranspose up to the
     image size (s = 7 for 28x28, 8 for 32x32), ReLU + BatchNorm inside, tanh out.
 
@@ -86,13 +106,23 @@ def dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=128, extra_la
     evenly (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard Artifacts").
     """
     z = keras.Input((latent_dim,), name="z")
-    x = _dcgan_generator_body(z, image_shape, width, extra_layers, kernel_size, initializer, upsampling)
+    x = _dcgan_generator_body(
+        z, image_shape, width, extra_layers, kernel_size, initializer, upsampling
+    )
     return keras.Model(z, x, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), width=64, dropout=0.0, batchnorm=None,
-                        kernel_size=4, initializer="glorot_uniform", spectral_norm=False,
-                        minibatch_std=False, name="dcgan_discriminator"):
+def dcgan_discriminator(
+    image_shape=(28, 28, 1),
+    width=64,
+    dropout=0.0,
+    batchnorm=None,
+    kernel_size=4,
+    initializer="glorot_uniform",
+    spectral_norm=False,
+    minibatch_std=False,
+    name="dcgan_discriminator",
+):
     """DCGAN discriminator: two stride-2 Conv2D (width, 2*width) with LeakyReLU 0.2
     (BatchNorm on the second unless ``batchnorm=False``), optional Dropout, one logit.
 
@@ -109,14 +139,29 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, dropout=0.0, batchnor
     if batchnorm is None:
         batchnorm = not spectral_norm
     img = keras.Input(image_shape, name="image")
-    h = _conv_discriminator_body(img, width, dropout, "batch" if batchnorm else None,
-                                 kernel_size, initializer, spectral_norm, minibatch_std)
+    h = _conv_discriminator_body(
+        img,
+        width,
+        dropout,
+        "batch" if batchnorm else None,
+        kernel_size,
+        initializer,
+        spectral_norm,
+        minibatch_std,
+    )
     return keras.Model(img, h, name=name)
 
 
-def wgan_critic(image_shape=(28, 28, 1), width=64, norm=None, kernel_size=4,
-                initializer="glorot_uniform", spectral_norm=False, minibatch_std=False,
-                name="critic"):
+def wgan_critic(
+    image_shape=(28, 28, 1),
+    width=64,
+    norm=None,
+    kernel_size=4,
+    initializer="glorot_uniform",
+    spectral_norm=False,
+    minibatch_std=False,
+    name="critic",
+):
     """WGAN critic: the DCGAN discriminator body with a linear output and *no BatchNorm*
     (BatchNorm couples the samples of a batch, which breaks the per-sample gradient penalty).
     ``norm="layer"`` adds LayerNorm instead, as WGAN-GP suggests. ``spectral_norm`` and
@@ -124,38 +169,67 @@ def wgan_critic(image_shape=(28, 28, 1), width=64, norm=None, kernel_size=4,
     if norm not in (None, "layer"):
         raise ModelError(f"critic norm must be None or 'layer', not {norm!r}")
     img = keras.Input(image_shape, name="image")
-    return keras.Model(img, _conv_discriminator_body(img, width, 0.0, norm, kernel_size, initializer,
-                                                     spectral_norm, minibatch_std),
-                       name=name)
+    return keras.Model(
+        img,
+        _conv_discriminator_body(
+            img, width, 0.0, norm, kernel_size, initializer, spectral_norm, minibatch_std
+        ),
+        name=name,
+    )
 
 
-def cgan_mlp_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10,
-                       widths=(256, 512, 1024), initializer="glorot_uniform", name="cgan_mlp_generator"):
+def cgan_mlp_generator(
+    latent_dim=100,
+    image_shape=(28, 28, 1),
+    num_classes=10,
+    widths=(256, 512, 1024),
+    initializer="glorot_uniform",
+    name="cgan_mlp_generator",
+):
     """Conditional MLP generator: a label embedding (size ``latent_dim``) is *multiplied*
     into the noise, then the MLP generator body."""
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((1,), dtype="int32", name="label")
-    emb = layers.Flatten(name="label_flat")(layers.Embedding(num_classes, latent_dim, name="label_embedding")(label))
+    emb = layers.Flatten(name="label_flat")(
+        layers.Embedding(num_classes, latent_dim, name="label_embedding")(label)
+    )
     h = layers.Multiply(name="z_times_label")([z, emb])
-    return keras.Model([z, label], _mlp_generator_body(h, image_shape, widths, initializer), name=name)
+    return keras.Model(
+        [z, label], _mlp_generator_body(h, image_shape, widths, initializer), name=name
+    )
 
 
-def cgan_mlp_discriminator(image_shape=(28, 28, 1), num_classes=10, widths=(512, 256),
-                           initializer="glorot_uniform", name="cgan_mlp_discriminator"):
+def cgan_mlp_discriminator(
+    image_shape=(28, 28, 1),
+    num_classes=10,
+    widths=(512, 256),
+    initializer="glorot_uniform",
+    name="cgan_mlp_discriminator",
+):
     """Conditional MLP discriminator: a label embedding the size of the image is multiplied
     into the flattened image, then the MLP discriminator body."""
     img = keras.Input(image_shape, name="image")
     label = keras.Input((1,), dtype="int32", name="label")
     size = int(np.prod(image_shape))
     flat = layers.Flatten(name="flatten")(img)
-    emb = layers.Flatten(name="label_flat")(layers.Embedding(num_classes, size, name="label_embedding")(label))
+    emb = layers.Flatten(name="label_flat")(
+        layers.Embedding(num_classes, size, name="label_embedding")(label)
+    )
     h = layers.Multiply(name="image_times_label")([flat, emb])
     return keras.Model([img, label], _mlp_discriminator_body(h, widths, initializer), name=name)
 
 
-def cgan_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10, width=128,
-                         label_mode="embedding", embed_dim=50, initializer="glorot_uniform",
-                         upsampling="transpose", name="cgan_dcgan_generator"):
+def cgan_dcgan_generator(
+    latent_dim=100,
+    image_shape=(28, 28, 1),
+    num_classes=10,
+    width=128,
+    label_mode="embedding",
+    embed_dim=50,
+    initializer="glorot_uniform",
+    upsampling="transpose",
+    name="cgan_dcgan_generator",
+):
     """Conditional DCGAN generator: the label (an embedding of ``embed_dim`` or a one-hot
     vector, ``label_mode``) is *concatenated* to the noise, then the DCGAN generator body.
     ``upsampling``: see :func:`dcgan_generator`."""
@@ -167,9 +241,18 @@ def cgan_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), num_classes=10
     return keras.Model([z, label], body, name=name)
 
 
-def cgan_dcgan_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64, dropout=0.0,
-                             label_mode="embedding", embed_dim=50, initializer="glorot_uniform",
-                             spectral_norm=False, minibatch_std=False, name="cgan_dcgan_discriminator"):
+def cgan_dcgan_discriminator(
+    image_shape=(28, 28, 1),
+    num_classes=10,
+    width=64,
+    dropout=0.0,
+    label_mode="embedding",
+    embed_dim=50,
+    initializer="glorot_uniform",
+    spectral_norm=False,
+    minibatch_std=False,
+    name="cgan_dcgan_discriminator",
+):
     """Conditional DCGAN discriminator: the label is mapped to one extra image-sized channel
     and concatenated to the image, then the DCGAN discriminator body. ``spectral_norm``
     (which also drops the BatchNorm, and normalises the label's Dense layer too) and
@@ -181,8 +264,16 @@ def cgan_dcgan_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64, 
     dense = _sn(layers.Dense(h * w, name="label_dense"), spectral_norm)
     plane = layers.Reshape((h, w, 1), name="label_plane")(dense(code))
     x = layers.Concatenate(name="image_and_label")([img, plane])
-    body = _conv_discriminator_body(x, width, dropout, None if spectral_norm else "batch", 4, initializer,
-                                    spectral_norm, minibatch_std)
+    body = _conv_discriminator_body(
+        x,
+        width,
+        dropout,
+        None if spectral_norm else "batch",
+        4,
+        initializer,
+        spectral_norm,
+        minibatch_std,
+    )
     return keras.Model([img, label], body, name=name)
 
 
@@ -196,8 +287,9 @@ def toy_generator(latent_dim=2, hidden=128, depth=3, name="toy_generator"):
     return keras.Model(z, layers.Dense(2, name="point")(h), name=name)
 
 
-def toy_discriminator(hidden=128, depth=3, spectral_norm=False, minibatch_std=False,
-                      name="toy_discriminator"):
+def toy_discriminator(
+    hidden=128, depth=3, spectral_norm=False, minibatch_std=False, name="toy_discriminator"
+):
     """MLP discriminator (or critic) for 2-D points: LeakyReLU 0.2 hidden layers, one logit.
     ``spectral_norm`` and ``minibatch_std`` (one extra feature before the logit): see
     :func:`dcgan_discriminator`."""
@@ -231,14 +323,19 @@ def scenario_models(scenario="baseline", latent_dim=100, image_shape=(28, 28, 1)
     if scenario not in SCENARIOS:
         raise ModelError(f"Unknown scenario {scenario!r}. Known: {', '.join(SCENARIOS)}.")
     if scenario == "weak-g":
-        g = _tutorial_generator(latent_dim, image_shape, start_channels=16, convs=(8,), name="weak_generator")
+        g = _tutorial_generator(
+            latent_dim, image_shape, start_channels=16, convs=(8,), name="weak_generator"
+        )
     else:
-        g = _tutorial_generator(latent_dim, image_shape, start_channels=64, convs=(64, 32),
-                                name="baseline_generator")
+        g = _tutorial_generator(
+            latent_dim, image_shape, start_channels=64, convs=(64, 32), name="baseline_generator"
+        )
     if scenario == "weak-d":
         d = _tutorial_discriminator(image_shape, (16, 32), pool=True, name="weak_discriminator")
     else:
-        d = _tutorial_discriminator(image_shape, (64, 128), pool=False, name="baseline_discriminator")
+        d = _tutorial_discriminator(
+            image_shape, (64, 128), pool=False, name="baseline_discriminator"
+        )
     return g, d
 
 
@@ -246,9 +343,17 @@ def tutorial_models(latent_dim=100, image_shape=(28, 28, 1)):
     """The TensorFlow DCGAN tutorial's configuration (G: Dense 7x7x256, ConvT 128, 64, 1 with
     5x5 kernels, 2.33M parameters; D: Conv 64, Conv 128 with dropout 0.3). Used only as the
     point of comparison in the benchmarks and notebook 03."""
-    g = _tutorial_generator(latent_dim, image_shape, start_channels=256, convs=(128, 64),
-                            name="tutorial_generator", activation="leaky_relu")
-    d = _tutorial_discriminator(image_shape, (64, 128), pool=False, dropout=0.3, name="tutorial_discriminator")
+    g = _tutorial_generator(
+        latent_dim,
+        image_shape,
+        start_channels=256,
+        convs=(128, 64),
+        name="tutorial_generator",
+        activation="leaky_relu",
+    )
+    d = _tutorial_discriminator(
+        image_shape, (64, 128), pool=False, dropout=0.3, name="tutorial_discriminator"
+    )
     return g, d
 
 
@@ -256,7 +361,11 @@ def count_params(model) -> dict:
     """``{"total", "trainable", "non_trainable"}`` parameter counts of a model."""
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     non_trainable = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
-    return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
+    return {
+        "total": trainable + non_trainable,
+        "trainable": trainable,
+        "non_trainable": non_trainable,
+    }
 
 
 def is_conditional(model) -> bool:
@@ -272,11 +381,14 @@ def latent_dim_of(generator) -> int:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _start_size(image_shape):
     h, w, _ = image_shape
     if h != w or h % 4:
-        raise ModelError(f"image_shape must be square with a side divisible by 4 "
-                         f"(e.g. (28, 28, 1) or (32, 32, 3)), got {image_shape}")
+        raise ModelError(
+            f"image_shape must be square with a side divisible by 4 "
+            f"(e.g. (28, 28, 1) or (32, 32, 3)), got {image_shape}"
+        )
     return h // 4
 
 
@@ -285,8 +397,12 @@ def _mlp_generator_body(h, image_shape, widths, initializer):
         h = layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}")(h)
         h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
         h = layers.BatchNormalization(momentum=0.8, name=f"bn_{i}")(h)
-    h = layers.Dense(int(np.prod(image_shape)), activation="tanh", kernel_initializer=initializer,
-                     name="dense_out")(h)
+    h = layers.Dense(
+        int(np.prod(image_shape)),
+        activation="tanh",
+        kernel_initializer=initializer,
+        name="dense_out",
+    )(h)
     return layers.Reshape(image_shape, name="image")(h)
 
 
@@ -297,17 +413,22 @@ def _sn(layer, on):
 
 def _mlp_discriminator_body(h, widths, initializer, spectral_norm=False):
     for i, n in enumerate(widths):
-        h = _sn(layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}"), spectral_norm)(h)
+        h = _sn(layers.Dense(n, kernel_initializer=initializer, name=f"dense_{i}"), spectral_norm)(
+            h
+        )
         h = layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(h)
     return _sn(layers.Dense(1, kernel_initializer=initializer, name="logit"), spectral_norm)(h)
 
 
-def _dcgan_generator_body(h, image_shape, width, extra_layers, kernel_size, initializer,
-                          upsampling="transpose"):
+def _dcgan_generator_body(
+    h, image_shape, width, extra_layers, kernel_size, initializer, upsampling="transpose"
+):
     if upsampling not in UPSAMPLING:
         raise ModelError(f"upsampling must be one of {UPSAMPLING}, not {upsampling!r}")
     s = _start_size(image_shape)
-    h = layers.Dense(s * s * width, use_bias=False, kernel_initializer=initializer, name="project")(h)
+    h = layers.Dense(s * s * width, use_bias=False, kernel_initializer=initializer, name="project")(
+        h
+    )
     h = layers.BatchNormalization(name="project_bn")(h)
     h = layers.ReLU(name="project_relu")(h)
     h = layers.Reshape((s, s, width), name="reshape")(h)
@@ -315,30 +436,66 @@ def _dcgan_generator_body(h, image_shape, width, extra_layers, kernel_size, init
     h = layers.BatchNormalization(name="up_1_bn")(h)
     h = layers.ReLU(name="up_1_relu")(h)
     for i in range(extra_layers):
-        h = layers.Conv2DTranspose(width // 2, 3, strides=1, padding="same", use_bias=False,
-                                   kernel_initializer=initializer, name=f"extra_{i}")(h)
+        h = layers.Conv2DTranspose(
+            width // 2,
+            3,
+            strides=1,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=initializer,
+            name=f"extra_{i}",
+        )(h)
         h = layers.BatchNormalization(name=f"extra_{i}_bn")(h)
         h = layers.ReLU(name=f"extra_{i}_relu")(h)
-    return _upsample(h, image_shape[-1], kernel_size, initializer, upsampling, "up_2", activation="tanh")
+    return _upsample(
+        h, image_shape[-1], kernel_size, initializer, upsampling, "up_2", activation="tanh"
+    )
 
 
 def _upsample(h, filters, kernel_size, initializer, upsampling, name, **kwargs):
     """Double the resolution: a stride-2 transposed convolution, or resize + convolution."""
     if upsampling == "transpose":
-        return layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same",
-                                      kernel_initializer=initializer, name=name, **kwargs)(h)
+        return layers.Conv2DTranspose(
+            filters,
+            kernel_size,
+            strides=2,
+            padding="same",
+            kernel_initializer=initializer,
+            name=name,
+            **kwargs,
+        )(h)
     h = layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_resize")(h)
-    return layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=initializer,
-                         name=name, **kwargs)(h)
+    return layers.Conv2D(
+        filters, kernel_size, padding="same", kernel_initializer=initializer, name=name, **kwargs
+    )(h)
 
 
-def _conv_discriminator_body(h, width, dropout, norm, kernel_size, initializer, spectral_norm=False,
-                             minibatch_std=False):
-    h = _sn(layers.Conv2D(width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
-                          name="conv_1"), spectral_norm)(h)
+def _conv_discriminator_body(
+    h, width, dropout, norm, kernel_size, initializer, spectral_norm=False, minibatch_std=False
+):
+    h = _sn(
+        layers.Conv2D(
+            width,
+            kernel_size,
+            strides=2,
+            padding="same",
+            kernel_initializer=initializer,
+            name="conv_1",
+        ),
+        spectral_norm,
+    )(h)
     h = layers.LeakyReLU(negative_slope=0.2, name="conv_1_lrelu")(h)
-    h = _sn(layers.Conv2D(2 * width, kernel_size, strides=2, padding="same", kernel_initializer=initializer,
-                          name="conv_2"), spectral_norm)(h)
+    h = _sn(
+        layers.Conv2D(
+            2 * width,
+            kernel_size,
+            strides=2,
+            padding="same",
+            kernel_initializer=initializer,
+            name="conv_2",
+        ),
+        spectral_norm,
+    )(h)
     if norm == "batch":
         h = layers.BatchNormalization(name="conv_2_bn")(h)
     elif norm == "layer":
@@ -354,10 +511,13 @@ def _conv_discriminator_body(h, width, dropout, norm, kernel_size, initializer, 
 
 def _label_code(label, num_classes, label_mode, embed_dim):
     if label_mode == "embedding":
-        return layers.Flatten(name="label_flat")(layers.Embedding(num_classes, embed_dim, name="label_embedding")(label))
+        return layers.Flatten(name="label_flat")(
+            layers.Embedding(num_classes, embed_dim, name="label_embedding")(label)
+        )
     if label_mode == "onehot":
         return layers.Flatten(name="label_flat")(
-            layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_onehot")(label))
+            layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_onehot")(label)
+        )
     raise ModelError(f"label_mode must be 'embedding' or 'onehot', not {label_mode!r}")
 
 
@@ -365,8 +525,11 @@ def _tutorial_generator(latent_dim, image_shape, start_channels, convs, name, ac
     """TF-tutorial-style generator: bias-free layers, 5x5 kernels; the first ConvT keeps
     7x7 when there are two, and the rest upsample by 2 up to the image size."""
     s = _start_size(image_shape)
-    act = (lambda n: layers.LeakyReLU(negative_slope=0.3, name=n)) if activation == "leaky_relu" \
+    act = (
+        (lambda n: layers.LeakyReLU(negative_slope=0.3, name=n))
+        if activation == "leaky_relu"
         else (lambda n: layers.ReLU(name=n))
+    )
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(s * s * start_channels, use_bias=False, name="project")(z)
     h = layers.BatchNormalization(name="project_bn")(h)
@@ -374,11 +537,20 @@ def _tutorial_generator(latent_dim, image_shape, start_channels, convs, name, ac
     h = layers.Reshape((s, s, start_channels), name="reshape")(h)
     strides = [1] * (len(convs) - 1) + [2]
     for i, (c, st) in enumerate(zip(convs, strides), start=1):
-        h = layers.Conv2DTranspose(c, 5, strides=st, padding="same", use_bias=False, name=f"convT_{i}")(h)
+        h = layers.Conv2DTranspose(
+            c, 5, strides=st, padding="same", use_bias=False, name=f"convT_{i}"
+        )(h)
         h = layers.BatchNormalization(name=f"convT_{i}_bn")(h)
         h = act(f"convT_{i}_act")(h)
-    out = layers.Conv2DTranspose(image_shape[-1], 5, strides=2, padding="same", use_bias=False,
-                                 activation="tanh", name="convT_out")(h)
+    out = layers.Conv2DTranspose(
+        image_shape[-1],
+        5,
+        strides=2,
+        padding="same",
+        use_bias=False,
+        activation="tanh",
+        name="convT_out",
+    )(h)
     return keras.Model(z, out, name=name)
 
 

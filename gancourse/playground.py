@@ -20,6 +20,7 @@ with training on a laptop CPU), :class:`Playground` is the ipywidgets front end.
 runs in small chunks scheduled on the kernel's asyncio event loop, so buttons and sliders
 answer during a run, in JupyterLab and Colab alike.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,17 +53,18 @@ GP_WEIGHT = 0.1
 @dataclass
 class Choices:
     """Everything that defines a run. The same choices (seed included) give the same run."""
-    toy: object = "ring"          # a name in TOY_NAMES, a toy object, or an (n, 2) array
+
+    toy: object = "ring"  # a name in TOY_NAMES, a toy object, or an (n, 2) array
     loss: str = "non-saturating"
     g_lr: float = 1e-3
     d_lr: float = 1e-3
-    optimizer: str = "adam"       # Adam with beta_1 = 0.5, the course's default
-    d_steps: int = 1              # discriminator steps per generator step
-    g_hidden: int = 64            # units in each of the generator's hidden layers
+    optimizer: str = "adam"  # Adam with beta_1 = 0.5, the course's default
+    d_steps: int = 1  # discriminator steps per generator step
+    g_hidden: int = 64  # units in each of the generator's hidden layers
     d_hidden: int = 64
     noise_dim: int = 2
     seed: int = 0
-    depth: int = 3                # hidden layers in each network
+    depth: int = 3  # hidden layers in each network
     batch_size: int = 256
 
     def validated(self) -> Choices:
@@ -71,16 +73,24 @@ class Choices:
         if c.loss not in LOSSES:
             raise ModelError(f"loss must be one of {', '.join(LOSSES)}, not {c.loss!r}")
         if c.optimizer not in OPTIMIZERS:
-            raise ModelError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
-                             f"not {c.optimizer!r}")
+            raise ModelError(
+                f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {c.optimizer!r}"
+            )
         for name in LIVE:
             check_learning_rate(getattr(c, name), name)
-        for name, low, high in (("d_steps", 1, 50), ("g_hidden", 1, 1024), ("d_hidden", 1, 1024),
-                                ("noise_dim", 1, 64), ("depth", 1, 8), ("batch_size", 2, 8192)):
+        for name, low, high in (
+            ("d_steps", 1, 50),
+            ("g_hidden", 1, 1024),
+            ("d_hidden", 1, 1024),
+            ("noise_dim", 1, 64),
+            ("depth", 1, 8),
+            ("batch_size", 2, 8192),
+        ):
             value = getattr(c, name)
             if int(value) != value or not low <= value <= high:
-                raise ModelError(f"{name} must be a whole number from {low} to {high}, "
-                                 f"got {value!r}")
+                raise ModelError(
+                    f"{name} must be a whole number from {low} to {high}, got {value!r}"
+                )
             setattr(c, name, int(value))
         c.seed = int(c.seed)
         return c
@@ -117,6 +127,7 @@ class Frame:
     generator loss of the single sample ``arrow_at[k]``; ``d_fake`` is D's output (as in
     ``heat``) at every generated sample.
     """
+
     step: int
     real: np.ndarray
     fake: np.ndarray
@@ -139,14 +150,22 @@ class ToyGAN:
     same seed, so the same choices give the same run however it is cut into chunks.
     """
 
-    def __init__(self, choices: Choices | None = None, n_eval=1000, n_arrows=48, res=64,
-                 manifold_grid=15, **kw):
+    def __init__(
+        self,
+        choices: Choices | None = None,
+        n_eval=1000,
+        n_arrows=48,
+        res=64,
+        manifold_grid=15,
+        **kw,
+    ):
         c = (choices or Choices(**kw)).validated()
         self.choices, self.toy = c, make_toy(c.toy)
         self.lim, self.res = self.toy.lim, res
         keras.utils.set_random_seed(c.seed)
-        self.generator = models.toy_generator(latent_dim=c.noise_dim, hidden=c.g_hidden,
-                                              depth=c.depth)
+        self.generator = models.toy_generator(
+            latent_dim=c.noise_dim, hidden=c.g_hidden, depth=c.depth
+        )
         self.discriminator = models.toy_discriminator(hidden=c.d_hidden, depth=c.depth)
         self.g_opt, self.d_opt = _optimizer(c.optimizer, c.g_lr), _optimizer(c.optimizer, c.d_lr)
         self._rng = tf.random.Generator.from_seed(c.seed)
@@ -193,12 +212,24 @@ class ToyGAN:
 
     def frame(self) -> Frame:
         """Everything the picture shows at the current step."""
-        fake, d_fake, heat, arrows, manifold = (t.numpy() for t in self._probe(
-            self.z_eval, self.plane_points, self.latent_grid.reshape(-1, self.choices.noise_dim)))
-        return Frame(step=self.step_count, real=self.real_shown, fake=fake, d_fake=d_fake,
-                     heat=heat.reshape(self.res, self.res), arrow_at=fake[:self.n_arrows],
-                     arrows=arrows, manifold=manifold.reshape(*self.latent_grid.shape[:-1], 2),
-                     metrics=self.toy.metrics(fake), history=list(self.history))
+        fake, d_fake, heat, arrows, manifold = (
+            t.numpy()
+            for t in self._probe(
+                self.z_eval, self.plane_points, self.latent_grid.reshape(-1, self.choices.noise_dim)
+            )
+        )
+        return Frame(
+            step=self.step_count,
+            real=self.real_shown,
+            fake=fake,
+            d_fake=d_fake,
+            heat=heat.reshape(self.res, self.res),
+            arrow_at=fake[: self.n_arrows],
+            arrows=arrows,
+            manifold=manifold.reshape(*self.latent_grid.shape[:-1], 2),
+            metrics=self.toy.metrics(fake),
+            history=list(self.history),
+        )
 
     def d_output(self, points):
         """What the heat map shows at ``points``: D's probability (minimax, non-saturating)
@@ -256,7 +287,7 @@ class ToyGAN:
         fake = self.generator(z, training=False)
         d_fake = self._d_output(self.discriminator(fake, training=False))
         heat = self._d_output(self.discriminator(plane, training=False))
-        at = fake[:self.n_arrows]
+        at = fake[: self.n_arrows]
         with tf.GradientTape() as tape:
             tape.watch(at)
             loss = self.generator_loss(self.discriminator(at, training=False))
@@ -276,8 +307,15 @@ GREEN, PURPLE, ORANGE, GREY = (35, 139, 69), (106, 81, 163), (230, 85, 13), (120
 _LIGHT_GREEN, _LIGHT_PURPLE = np.array([161, 217, 155]), np.array([188, 189, 220])
 
 
-def render(frame: Frame, lim: float, loss: str = "non-saturating", size=320, loss_height=70,
-           arrow_scale=0.5, max_arrow=None) -> np.ndarray:
+def render(
+    frame: Frame,
+    lim: float,
+    loss: str = "non-saturating",
+    size=320,
+    loss_height=70,
+    arrow_scale=0.5,
+    max_arrow=None,
+) -> np.ndarray:
     """The picture of ``frame`` as a uint8 RGB array (size + loss_height, size, 3), drawn
     with NumPy alone so that a frame costs a few milliseconds.
 
@@ -305,8 +343,12 @@ def render(frame: Frame, lim: float, loss: str = "non-saturating", size=320, los
 
     m = px(frame.manifold)
     if m.ndim == 3:  # a 2-D grid of latent points: join neighbours along both axes
-        _segments(img, np.concatenate([m[:-1].reshape(-1, 2), m[:, :-1].reshape(-1, 2)]),
-                  np.concatenate([m[1:].reshape(-1, 2), m[:, 1:].reshape(-1, 2)]), GREY)
+        _segments(
+            img,
+            np.concatenate([m[:-1].reshape(-1, 2), m[:, :-1].reshape(-1, 2)]),
+            np.concatenate([m[1:].reshape(-1, 2), m[:, 1:].reshape(-1, 2)]),
+            GREY,
+        )
     else:
         _segments(img, m[:-1], m[1:], GREY)
     _dots(img, px(frame.real), GREEN, radius=2)
@@ -332,15 +374,21 @@ def png(picture) -> bytes:
     raw = np.concatenate([np.zeros((h, 1), np.uint8), picture.reshape(h, w * 3)], axis=1).tobytes()
 
     def chunk(kind, data):
-        return (len(data).to_bytes(4, "big") + kind + data
-                + zlib.crc32(kind + data).to_bytes(4, "big"))
+        return (
+            len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        )
 
     header = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 1))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 # --------------------------------------------------------------------------- pictures of a run
+
 
 class Snapshots:
     """Frames at a few moments of one run: shows as one row of pictures in a notebook,
@@ -352,13 +400,17 @@ class Snapshots:
     def table(self) -> str:
         """One line per frame: step, modes covered (recall), high-quality share (precision),
         D's mean output on the generated samples and the mean length of the push arrows."""
-        rows = [f"{'step':>6s}  {'modes covered':>13s}  {'high quality':>12s}  "
-                f"{'mean D(G(z))':>12s}  {'mean push':>9s}"]
+        rows = [
+            f"{'step':>6s}  {'modes covered':>13s}  {'high quality':>12s}  "
+            f"{'mean D(G(z))':>12s}  {'mean push':>9s}"
+        ]
         for f in self.frames:
             m = f.metrics
-            rows.append(f"{f.step:6d}  {m['modes_covered']:>6d} of {m['num_modes']:<3d}  "
-                        f"{m['high_quality']:12.0%}  {f.d_fake.mean():12.3f}  "
-                        f"{np.linalg.norm(f.arrows, axis=1).mean():9.3f}")
+            rows.append(
+                f"{f.step:6d}  {m['modes_covered']:>6d} of {m['num_modes']:<3d}  "
+                f"{m['high_quality']:12.0%}  {f.d_fake.mean():12.3f}  "
+                f"{np.linalg.norm(f.arrows, axis=1).mean():9.3f}"
+            )
         return "\n".join(rows)
 
     def figure(self, ncols=6):
@@ -372,10 +424,13 @@ class Snapshots:
         for ax in axes.ravel()[n:]:
             ax.axis("off")
         for ax, f, pic in zip(axes.ravel(), self.frames, self.pictures):
-            ax.imshow(pic[:pic.shape[1]], interpolation="nearest")  # the plane, no loss strip
+            ax.imshow(pic[: pic.shape[1]], interpolation="nearest")  # the plane, no loss strip
             m = f.metrics
-            ax.set_title(f"step {f.step}\n{m['modes_covered']}/{m['num_modes']} modes, "
-                         f"{m['high_quality']:.0%} HQ", fontsize=9)
+            ax.set_title(
+                f"step {f.step}\n{m['modes_covered']}/{m['num_modes']} modes, "
+                f"{m['high_quality']:.0%} HQ",
+                fontsize=9,
+            )
             ax.set_xticks([]), ax.set_yticks([])
         fig.suptitle(self.title, fontsize=10, y=1.0)
         fig.tight_layout()
@@ -411,9 +466,22 @@ def _snapshots(gan, steps, title):
 
 # --------------------------------------------------------------------------- the widget
 
-def playground(toy="ring", loss="non-saturating", g_lr=1e-3, d_lr=1e-3, optimizer="adam", d_steps=1,
-               g_hidden=64, d_hidden=64, noise_dim=2, seed=0, steps_per_frame=20, static=None,
-               static_steps=(0, 500, 1000, 2000)):
+
+def playground(
+    toy="ring",
+    loss="non-saturating",
+    g_lr=1e-3,
+    d_lr=1e-3,
+    optimizer="adam",
+    d_steps=1,
+    g_hidden=64,
+    d_hidden=64,
+    noise_dim=2,
+    seed=0,
+    steps_per_frame=20,
+    static=None,
+    static_steps=(0, 500, 1000, 2000),
+):
     """The GAN playground: a live view of a small GAN training on 2-D data.
 
     ``toy`` is ``"ring"`` (8 Gaussians), ``"grid"`` (25), ``"moons"``, ``"spiral"`` or your
@@ -425,14 +493,25 @@ def playground(toy="ring", loss="non-saturating", g_lr=1e-3, d_lr=1e-3, optimize
     ``static=True``: prints a note and returns the :class:`Snapshots` of the same seeded
     run at ``static_steps`` instead.
     """
-    choices = Choices(toy=toy, loss=loss, g_lr=g_lr, d_lr=d_lr, optimizer=optimizer,
-                      d_steps=d_steps, g_hidden=g_hidden, d_hidden=d_hidden,
-                      noise_dim=noise_dim, seed=seed).validated()
+    choices = Choices(
+        toy=toy,
+        loss=loss,
+        g_lr=g_lr,
+        d_lr=d_lr,
+        optimizer=optimizer,
+        d_steps=d_steps,
+        g_hidden=g_hidden,
+        d_hidden=d_hidden,
+        noise_dim=noise_dim,
+        seed=seed,
+    ).validated()
     make_toy(choices.toy)  # a bad toy fails here, before any widget is built
     if static if static is not None else not _widgets_can_render():
         if static is None:
-            print("Interactive widgets are not available here (no Jupyter kernel or no "
-                  "ipywidgets): showing pictures of the same run instead.")
+            print(
+                "Interactive widgets are not available here (no Jupyter kernel or no "
+                "ipywidgets): showing pictures of the same run instead."
+            )
         return snapshots(static_steps, **dataclasses.asdict(choices))
     return Playground(choices, steps_per_frame)
 
@@ -470,25 +549,50 @@ class Playground(_Box):
 
         self.toy_dropdown = control(_w.Dropdown, "toy", options=toy_options, description="data")
         self.loss_dropdown = control(_w.Dropdown, "loss", options=list(LOSSES), description="loss")
-        self.optimizer_dropdown = control(_w.Dropdown, "optimizer", options=list(OPTIMIZERS),
-                                          description="optimizer")
-        self.g_lr_slider = control(_w.FloatLogSlider, "g_lr", min=-5, max=-1, step=0.25,
-                                   readout_format=".1e", description="G learning rate")
-        self.d_lr_slider = control(_w.FloatLogSlider, "d_lr", min=-5, max=-1, step=0.25,
-                                   readout_format=".1e", description="D learning rate")
-        self.d_steps_slider = control(_w.IntSlider, "d_steps", min=1, max=10,
-                                      description="D steps per G step")
+        self.optimizer_dropdown = control(
+            _w.Dropdown, "optimizer", options=list(OPTIMIZERS), description="optimizer"
+        )
+        self.g_lr_slider = control(
+            _w.FloatLogSlider,
+            "g_lr",
+            min=-5,
+            max=-1,
+            step=0.25,
+            readout_format=".1e",
+            description="G learning rate",
+        )
+        self.d_lr_slider = control(
+            _w.FloatLogSlider,
+            "d_lr",
+            min=-5,
+            max=-1,
+            step=0.25,
+            readout_format=".1e",
+            description="D learning rate",
+        )
+        self.d_steps_slider = control(
+            _w.IntSlider, "d_steps", min=1, max=10, description="D steps per G step"
+        )
         widths = sorted({2, 4, 8, 16, 32, 64, 128, 256, choices.g_hidden, choices.d_hidden})
-        self.g_hidden_dropdown = control(_w.Dropdown, "g_hidden", options=widths,
-                                         description="G width")
-        self.d_hidden_dropdown = control(_w.Dropdown, "d_hidden", options=widths,
-                                         description="D width")
-        self.noise_slider = control(_w.IntSlider, "noise_dim", min=1, max=8,
-                                    description="noise dim")
+        self.g_hidden_dropdown = control(
+            _w.Dropdown, "g_hidden", options=widths, description="G width"
+        )
+        self.d_hidden_dropdown = control(
+            _w.Dropdown, "d_hidden", options=widths, description="D width"
+        )
+        self.noise_slider = control(
+            _w.IntSlider, "noise_dim", min=1, max=8, description="noise dim"
+        )
         self.seed_box = control(_w.BoundedIntText, "seed", min=0, max=2**31 - 1, description="seed")
-        self.speed_slider = _w.IntSlider(value=steps_per_frame, min=1, max=200,
-                                         description="steps / frame",
-                                         layout=layout, style=style)
+        self.speed_slider = _w.IntSlider(
+            value=steps_per_frame,
+            min=1,
+            max=200,
+            description="steps / frame",
+            layout=layout,
+            style=style,
+        )
+
         def button(name, icon):
             return _w.Button(description=name, icon=icon, layout=_w.Layout(width="80px"))
 
@@ -502,23 +606,42 @@ class Playground(_Box):
         self.status = _w.HTML()
         self.message = _w.HTML()
         self.image = _w.Image(format="png")
-        legend = _w.HTML("<small><b style='color:#238b45'>&#9679;</b> real &nbsp; "
-                         "<b style='color:#6a51a3'>&#9679;</b> generated &nbsp; "
-                         "<b style='color:#e6550d'>&rarr;</b> push on a sample "
-                         "(&minus;grad of G loss) "
-                         "&nbsp; <span style='color:#787878'>&#9638;</span> G's manifold<br>"
-                         "background: D(x), <span style='color:#41ab5d'>green</span> = 'real', "
-                         "<span style='color:#807dba'>purple</span> = 'fake'; below: "
-                         "<span style='color:#238b45'>D loss</span>, "
-                         "<span style='color:#6a51a3'>G loss</span></small>")
-        buttons = _w.HBox([self.play_button, self.pause_button, self.step_button,
-                           self.reset_button])
-        controls = _w.VBox([self.toy_dropdown, self.loss_dropdown, self.optimizer_dropdown,
-                            self.g_lr_slider, self.d_lr_slider, self.d_steps_slider,
-                            self.g_hidden_dropdown,
-                            self.d_hidden_dropdown, self.noise_slider, self.seed_box])
-        super().__init__([buttons, _w.HBox([self.speed_slider, self.status]),
-                          _w.HBox([_w.VBox([self.image, legend]), controls]), self.message])
+        legend = _w.HTML(
+            "<small><b style='color:#238b45'>&#9679;</b> real &nbsp; "
+            "<b style='color:#6a51a3'>&#9679;</b> generated &nbsp; "
+            "<b style='color:#e6550d'>&rarr;</b> push on a sample "
+            "(&minus;grad of G loss) "
+            "&nbsp; <span style='color:#787878'>&#9638;</span> G's manifold<br>"
+            "background: D(x), <span style='color:#41ab5d'>green</span> = 'real', "
+            "<span style='color:#807dba'>purple</span> = 'fake'; below: "
+            "<span style='color:#238b45'>D loss</span>, "
+            "<span style='color:#6a51a3'>G loss</span></small>"
+        )
+        buttons = _w.HBox(
+            [self.play_button, self.pause_button, self.step_button, self.reset_button]
+        )
+        controls = _w.VBox(
+            [
+                self.toy_dropdown,
+                self.loss_dropdown,
+                self.optimizer_dropdown,
+                self.g_lr_slider,
+                self.d_lr_slider,
+                self.d_steps_slider,
+                self.g_hidden_dropdown,
+                self.d_hidden_dropdown,
+                self.noise_slider,
+                self.seed_box,
+            ]
+        )
+        super().__init__(
+            [
+                buttons,
+                _w.HBox([self.speed_slider, self.status]),
+                _w.HBox([_w.VBox([self.image, legend]), controls]),
+                self.message,
+            ]
+        )
         self._new_gan()
 
     # ----------------------------------------------------------------- actions
@@ -578,8 +701,9 @@ class Playground(_Box):
         losses_now = self.gan.train(self.speed_slider.value)
         self._draw()
         if losses_now is not None and not np.all(np.isfinite(losses_now)):
-            self.message.value = ("The losses became NaN: training stopped. Try a smaller "
-                                  "learning rate, then Reset.")
+            self.message.value = (
+                "The losses became NaN: training stopped. Try a smaller learning rate, then Reset."
+            )
             self._stop = True
             return False
         return True
@@ -599,10 +723,12 @@ class Playground(_Box):
         if frame.history:
             _, d_loss, g_loss = frame.history[-1]
             loss_text = f" &middot; D loss {d_loss:.3f}, G loss {g_loss:.3f}"
-        self.status.value = (f"<b>step {frame.step:,}</b> &middot; "
-                             f"seed {self.choices.seed} &middot; "
-                             f"modes covered {m['modes_covered']}/{m['num_modes']} &middot; "
-                             f"high quality {m['high_quality']:.0%}{loss_text}")
+        self.status.value = (
+            f"<b>step {frame.step:,}</b> &middot; "
+            f"seed {self.choices.seed} &middot; "
+            f"modes covered {m['modes_covered']}/{m['num_modes']} &middot; "
+            f"high quality {m['high_quality']:.0%}{loss_text}"
+        )
         self.frame_count += 1
         self.frame_times.append(time.perf_counter() - started)
         del self.frame_times[:-100]
@@ -625,8 +751,10 @@ class Playground(_Box):
             return
         self.choices = new
         self._new_gan()
-        self.message.value = (f"Changed {name.replace('_', ' ')}: that needs new networks, "
-                              f"so the run was reset to step 0.")
+        self.message.value = (
+            f"Changed {name.replace('_', ' ')}: that needs new networks, "
+            f"so the run was reset to step 0."
+        )
 
     def __repr__(self):  # short and stable (nbval compares the text form of widget outputs)
         c = self.choices
@@ -634,6 +762,7 @@ class Playground(_Box):
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _optimizer(kind, lr):
     if kind == "adam":

@@ -15,6 +15,7 @@ keys for all) and ``lim`` (half the width of a square view that holds the data).
 The curves (moons, spiral) and the learner's own points define their "modes" as explained
 in :class:`Curve` and :class:`PointCloud`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 @dataclass(frozen=True)
 class Mixture:
     """An equal-weight mixture of isotropic 2-D Gaussians."""
+
     name: str
     centers: np.ndarray  # (k, 2)
     std: float
@@ -74,8 +76,9 @@ class Curve:
     piece its nearest curve point belongs to. A generator that covers only half a moon
     then covers half of that moon's pieces.
     """
+
     name: str
-    points: np.ndarray   # (m, 2) dense points along the curve
+    points: np.ndarray  # (m, 2) dense points along the curve
     segment: np.ndarray  # (m,) index of the piece each dense point belongs to
     std: float
 
@@ -98,8 +101,9 @@ class Curve:
         samples = _as_samples(samples)
         dist, nearest = _nearest(samples, self.points)
         good = np.isfinite(dist) & (dist <= 3 * self.std)
-        return _coverage(good, self.segment[nearest], np.full(self.num_modes, 1.0 / self.num_modes),
-                         min_share)
+        return _coverage(
+            good, self.segment[nearest], np.full(self.num_modes, 1.0 / self.num_modes), min_share
+        )
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,11 @@ class PointCloud:
     counts for the cluster of its nearest real point, and a cluster is covered when it gets
     at least ``min_share`` of its fair share (its share of the real points).
     """
+
     name: str
-    data: np.ndarray     # (n, 2) the learner's points
+    data: np.ndarray  # (n, 2) the learner's points
     cluster: np.ndarray  # (n,) k-means cluster of each point
-    radius: np.ndarray   # (n,) distance to the k-th nearest other point
+    radius: np.ndarray  # (n,) distance to the k-th nearest other point
 
     @property
     def num_modes(self) -> int:
@@ -149,8 +154,12 @@ def moons(scale: float = 1.5, std: float = 0.05, pieces: int = 4) -> Curve:
     upper = np.stack([np.cos(t) - 0.5, np.sin(t) - 0.25], axis=1)
     lower = np.stack([0.5 - np.cos(t), 0.25 - np.sin(t)], axis=1)
     seg = np.minimum((np.arange(1000) * pieces) // 1000, pieces - 1)
-    return Curve("moons", (scale * np.vstack([upper, lower])).astype("float32"),
-                 np.concatenate([seg, seg + pieces]), std)
+    return Curve(
+        "moons",
+        (scale * np.vstack([upper, lower])).astype("float32"),
+        np.concatenate([seg, seg + pieces]),
+        std,
+    )
 
 
 def spiral(turns: float = 1.5, radius: float = 3.0, std: float = 0.05, pieces: int = 8) -> Curve:
@@ -176,8 +185,10 @@ def points(data, num_modes: int = 8, k: int = 3, seed: int = 0) -> PointCloud:
     except (TypeError, ValueError) as exc:
         raise DataError(f"points must be a numeric array of shape (n, 2): {exc}") from None
     if data.ndim != 2 or data.shape[1] != 2 or len(data) < 10:
-        raise DataError(f"points must be an array of shape (n, 2) with at least 10 points, "
-                        f"got shape {data.shape}")
+        raise DataError(
+            f"points must be an array of shape (n, 2) with at least 10 points, "
+            f"got shape {data.shape}"
+        )
     if not np.isfinite(data).all():
         raise DataError("points contain NaN or infinite values")
     k = int(min(k, len(data) - 1))
@@ -187,8 +198,15 @@ def points(data, num_modes: int = 8, k: int = 3, seed: int = 0) -> PointCloud:
     return PointCloud("points", data.astype("float32"), cluster, radius)
 
 
-TOYS = {"ring": ring, "ring8": ring, "grid": grid, "grid25": grid, "moons": moons,
-        "two_moons": moons, "spiral": spiral}
+TOYS = {
+    "ring": ring,
+    "ring8": ring,
+    "grid": grid,
+    "grid25": grid,
+    "moons": moons,
+    "two_moons": moons,
+    "spiral": spiral,
+}
 
 
 def get_toy(name: str):
@@ -199,7 +217,8 @@ def get_toy(name: str):
     if name not in TOYS:
         raise UnknownDatasetError(
             f"Unknown toy distribution {name!r}. Known: ring, grid, moons, spiral "
-            f"(or gancourse.toy.points(array) for your own 2-D points).")
+            f"(or gancourse.toy.points(array) for your own 2-D points)."
+        )
     return TOYS[name]()
 
 
@@ -235,11 +254,20 @@ def toy_pipeline(mixture: Mixture, n: int = 20000, batch_size: int = 256, seed: 
 
     points = mixture.sample(n, seed=seed)
     ds = tf.data.Dataset.from_tensor_slices(points).cache()
-    return ds.shuffle(n, seed=seed).batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return (
+        ds.shuffle(n, seed=seed).batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    )
 
 
-def train_toy(gan, mixture: Mixture, steps: int = 3000, snapshots: int = 6, batch_size: int = 256,
-              n_eval: int = 2000, seed: int = 0) -> list:
+def train_toy(
+    gan,
+    mixture: Mixture,
+    steps: int = 3000,
+    snapshots: int = 6,
+    batch_size: int = 256,
+    n_eval: int = 2000,
+    seed: int = 0,
+) -> list:
     """Train ``gan`` on ``mixture`` for ``steps`` batches, stopping ``snapshots`` times to
     sample ``n_eval`` points. Returns ``[(step, samples, metrics), ...]`` starting at step 0,
     which is what the mode-collapse pictures of notebooks 01 and 04 are drawn from."""
@@ -247,12 +275,15 @@ def train_toy(gan, mixture: Mixture, steps: int = 3000, snapshots: int = 6, batc
     frames = [(0, gan.generate(n_eval, seed=seed + 1), None)]
     per_chunk = max(1, steps // snapshots)
     for i in range(snapshots):
-        gan.fit(ds, epochs=i + 1, initial_epoch=i, steps_per_epoch=per_chunk, verbose=0, shuffle=False)
+        gan.fit(
+            ds, epochs=i + 1, initial_epoch=i, steps_per_epoch=per_chunk, verbose=0, shuffle=False
+        )
         frames.append(((i + 1) * per_chunk, gan.generate(n_eval, seed=seed + 1), None))
     return [(step, pts, mixture.metrics(pts)) for step, pts, _ in frames]
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _as_samples(samples) -> np.ndarray:
     samples = np.asarray(samples, dtype="float64").reshape(-1, 2)
@@ -271,10 +302,10 @@ def _nearest(samples, pts, chunk=500):
     dist = np.full(len(samples), np.inf)
     idx = np.zeros(len(samples), dtype=int)
     for i in range(0, len(samples), chunk):
-        d = _distances(samples[i:i + chunk], pts)
+        d = _distances(samples[i : i + chunk], pts)
         d = np.where(np.isfinite(d), d, np.inf)
-        idx[i:i + chunk] = d.argmin(axis=1)
-        dist[i:i + chunk] = d[np.arange(len(d)), idx[i:i + chunk]]
+        idx[i : i + chunk] = d.argmin(axis=1)
+        dist[i : i + chunk] = d[np.arange(len(d)), idx[i : i + chunk]]
     return dist, idx
 
 
@@ -282,9 +313,13 @@ def _coverage(good, mode, weights, min_share) -> dict:
     """The metrics dict from a high-quality mask, each sample's mode and the modes' weights."""
     counts = np.bincount(mode[good], minlength=len(weights))
     threshold = np.maximum(1.0, min_share * len(good) * np.asarray(weights))
-    return {"modes_covered": int((counts >= threshold).sum()), "num_modes": len(weights),
-            "high_quality": float(good.mean()), "counts": counts,
-            "modes_any": int((counts >= 1).sum())}
+    return {
+        "modes_covered": int((counts >= threshold).sum()),
+        "num_modes": len(weights),
+        "high_quality": float(good.mean()),
+        "counts": counts,
+        "modes_any": int((counts >= 1).sum()),
+    }
 
 
 def _kmeans(data, k, seed, iters=50) -> np.ndarray:
@@ -298,8 +333,12 @@ def _kmeans(data, k, seed, iters=50) -> np.ndarray:
     centers = np.array(centers)
     for _ in range(iters):
         labels = _distances(data, centers).argmin(axis=1)
-        new = np.array([data[labels == j].mean(axis=0) if (labels == j).any() else centers[j]
-                        for j in range(k)])
+        new = np.array(
+            [
+                data[labels == j].mean(axis=0) if (labels == j).any() else centers[j]
+                for j in range(k)
+            ]
+        )
         if np.allclose(new, centers):
             break
         centers = new

@@ -171,7 +171,8 @@ def toy_frames(frames, mixture, title=None, lim=3.0):
             mixture.centers,
             ax=ax,
             lim=lim,
-            title=f"step {step}\n{m['modes_covered']}/{m['num_modes']} modes, {m['high_quality']:.0%} HQ",
+            title=f"step {step}\n{m['modes_covered']}/{m['num_modes']} modes, "
+            f"{m['high_quality']:.0%} HQ",
         )
     if title:
         fig.suptitle(title, y=1.05)

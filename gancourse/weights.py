@@ -73,7 +73,8 @@ def check_weights_file(model, path, what="this model", remedy=""):
     raise ModelError(
         _sentence(
             f"The weights file {path} does not match the architecture of {what}: "
-            f"{'; '.join(problems[:3])}{more}. It was written for another architecture or is damaged",
+            f"{'; '.join(problems[:3])}{more}. It was written for another architecture or is "
+            f"damaged",
             remedy,
         )
     )

@@ -15,6 +15,7 @@ short note and return a static picture of the same exploration instead.
     widgets.latent_explorer(g)              # six sliders over the principal directions
     widgets.interpolate(g, seeds=(1, 2))    # a path between two random codes
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,9 +35,19 @@ from .sampling import generate_images, sample_latent  # noqa: E402
 MODES = ("linear", "spherical")
 
 
-def latent_explorer(generator, k: int = 6, seed: int = 0, dims=None, span: float = 3.0,
-                    label: int = 0, class_names=None, dataset: str | None = None, size: int = 224,
-                    probes: int = 8, static: bool | None = None):
+def latent_explorer(
+    generator,
+    k: int = 6,
+    seed: int = 0,
+    dims=None,
+    span: float = 3.0,
+    label: int = 0,
+    class_names=None,
+    dataset: str | None = None,
+    size: int = 224,
+    probes: int = 8,
+    static: bool | None = None,
+):
     """Sliders over the ``k`` latent directions that change the picture most.
 
     The directions are the top principal directions of the generator's response: the
@@ -72,9 +83,19 @@ def latent_explorer(generator, k: int = 6, seed: int = 0, dims=None, span: float
     return LatentExplorer(generator, directions, names, seed, span, label, labels, size)
 
 
-def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps: int = 8, mode: str = "spherical",
-                label: int = 0, class_names=None, dataset: str | None = None, size: int = 224,
-                static: bool | None = None):
+def interpolate(
+    generator,
+    seeds=(0, 1),
+    z0=None,
+    z1=None,
+    steps: int = 8,
+    mode: str = "spherical",
+    label: int = 0,
+    class_names=None,
+    dataset: str | None = None,
+    size: int = 224,
+    static: bool | None = None,
+):
     """Walk from one latent vector to another: a slider for t in [0, 1], a linear/spherical
     toggle, the picture at t and a strip of ``steps`` pictures along the whole path.
 
@@ -91,8 +112,12 @@ def interpolate(generator, seeds=(0, 1), z0=None, z1=None, steps: int = 8, mode:
     if mode not in MODES:
         raise ModelError(f"mode must be one of {MODES}, not {mode!r}")
     latent_dim = latent_dim_of(generator)
-    z0 = sample_latent(1, latent_dim, seed=seeds[0])[0] if z0 is None else _as_vector(z0, latent_dim)
-    z1 = sample_latent(1, latent_dim, seed=seeds[1])[0] if z1 is None else _as_vector(z1, latent_dim)
+    z0 = (
+        sample_latent(1, latent_dim, seed=seeds[0])[0] if z0 is None else _as_vector(z0, latent_dim)
+    )
+    z1 = (
+        sample_latent(1, latent_dim, seed=seeds[1])[0] if z1 is None else _as_vector(z1, latent_dim)
+    )
     labels = _class_names(generator, class_names, dataset)
     if _use_static(static):
         return _static_paths(generator, z0, z1, steps, label, labels, size)
@@ -133,8 +158,9 @@ def interpolation_path(z0, z1, t, mode: str = "spherical") -> np.ndarray:
     return (slerp if mode == "spherical" else lerp)(z0, z1, t)
 
 
-def principal_directions(generator, k: int = 6, probes: int = 8, seed: int = 0,
-                         eps: float = 0.1) -> np.ndarray:
+def principal_directions(
+    generator, k: int = 6, probes: int = 8, seed: int = 0, eps: float = 0.1
+) -> np.ndarray:
     """The ``k`` unit latent directions along which the generator's output changes most,
     as a (k, latent_dim) array, strongest first.
 
@@ -150,7 +176,9 @@ def principal_directions(generator, k: int = 6, probes: int = 8, seed: int = 0,
     for i in range(probes):
         z = rng.standard_normal(latent_dim).astype("float32")
         batch = np.vstack([z[None], z[None] + eps * eye])
-        out = _run(generator, batch, i % _num_classes(generator) if is_conditional(generator) else 0)
+        out = _run(
+            generator, batch, i % _num_classes(generator) if is_conditional(generator) else 0
+        )
         diffs = (out[1:] - out[:1]).reshape(latent_dim, -1).astype("float64") / eps
         gram += diffs @ diffs.T
     values, vectors = np.linalg.eigh(gram)
@@ -180,14 +208,25 @@ class LatentExplorer(_Box):
         self.z = self.base.copy()
         self._hold = False
         self.sliders = [
-            _w.FloatSlider(value=0.0, min=-span, max=span, step=0.05, description=name,
-                           continuous_update=True, readout_format=".2f",
-                           layout=_w.Layout(width="340px"))
-            for name in names]
+            _w.FloatSlider(
+                value=0.0,
+                min=-span,
+                max=span,
+                step=0.05,
+                description=name,
+                continuous_update=True,
+                readout_format=".2f",
+                layout=_w.Layout(width="340px"),
+            )
+            for name in names
+        ]
         self.class_dropdown = _class_dropdown(generator, class_names, label)
-        self.randomise_button = _w.Button(description="randomise", icon="random",
-                                          tooltip="a new random base vector (next seed)")
-        self.reset_button = _w.Button(description="reset", icon="undo", tooltip="all sliders back to 0")
+        self.randomise_button = _w.Button(
+            description="randomise", icon="random", tooltip="a new random base vector (next seed)"
+        )
+        self.reset_button = _w.Button(
+            description="reset", icon="undo", tooltip="all sliders back to 0"
+        )
         self.seed_label = _w.Label()
         self.image = _w.Image(format="png", layout=_w.Layout(width=f"{size}px", height=f"{size}px"))
         for slider in self.sliders:
@@ -196,7 +235,10 @@ class LatentExplorer(_Box):
             self.class_dropdown.observe(self._changed, names="value")
         self.randomise_button.on_click(self.randomise)
         self.reset_button.on_click(self.reset)
-        controls = [*self.sliders, _w.HBox([self.randomise_button, self.reset_button, self.seed_label])]
+        controls = [
+            *self.sliders,
+            _w.HBox([self.randomise_button, self.reset_button, self.seed_label]),
+        ]
         if self.class_dropdown is not None:
             controls.insert(0, self.class_dropdown)
         super().__init__([_w.HBox([self.image, _w.VBox(controls)])])
@@ -239,8 +281,15 @@ class Interpolator(_Box):
 
     def __init__(self, generator, z0, z1, steps, mode, label, class_names, size):
         self.generator, self.z0, self.z1, self.steps, self.size = generator, z0, z1, steps, size
-        self.t_slider = _w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="t",
-                                       continuous_update=True, layout=_w.Layout(width="340px"))
+        self.t_slider = _w.FloatSlider(
+            value=0.0,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            description="t",
+            continuous_update=True,
+            layout=_w.Layout(width="340px"),
+        )
         self.mode_toggle = _w.ToggleButtons(options=list(MODES), value=mode, description="path")
         self.class_dropdown = _class_dropdown(generator, class_names, label)
         self.image = _w.Image(format="png", layout=_w.Layout(width=f"{size}px", height=f"{size}px"))
@@ -265,9 +314,15 @@ class Interpolator(_Box):
         self.image.value = _png(_run(self.generator, self.z[None], label)[0], self.size)
         if strip:
             ts = np.linspace(0.0, 1.0, self.steps)
-            frames = _run(self.generator, interpolation_path(self.z0, self.z1, ts, self.mode_toggle.value), label)
+            frames = _run(
+                self.generator,
+                interpolation_path(self.z0, self.z1, ts, self.mode_toggle.value),
+                label,
+            )
             scale = max(1, round(self.size / 3 / frames.shape[1]))
-            self.strip.value = viz.png_bytes(viz.upscale(viz.image_grid(frames, ncols=len(ts)), scale))
+            self.strip.value = viz.png_bytes(
+                viz.upscale(viz.image_grid(frames, ncols=len(ts)), scale)
+            )
 
     def __repr__(self):
         return f"Interpolator({self.mode_toggle.value}, {self.steps} steps)"
@@ -294,30 +349,41 @@ class StaticView:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _check_generator(generator, caller):
     """Refuse, with a message that says what was expected, anything that is not a generator:
     a name, a whole GAN, or a model that maps images to scores (a discriminator)."""
-    expected = (f"{caller} expects a generator: a Keras model from latent vectors (batch, "
-                f"latent_dim) [and labels] to images (batch, height, width, channels), such as "
-                f"gan.generator or gancourse.pretrained.load(name)")
+    expected = (
+        f"{caller} expects a generator: a Keras model from latent vectors (batch, "
+        f"latent_dim) [and labels] to images (batch, height, width, channels), such as "
+        f"gan.generator or gancourse.pretrained.load(name)"
+    )
     if hasattr(generator, "sampling_generator"):
-        raise ModelError(f"{expected}. This is a whole GAN: pass gan.sampling_generator() "
-                         f"(or gan.generator).")
+        raise ModelError(
+            f"{expected}. This is a whole GAN: pass gan.sampling_generator() (or gan.generator)."
+        )
     if not isinstance(generator, keras.Model):
-        hint = (" (to load a shipped generator by name use gancourse.pretrained.load)"
-                if isinstance(generator, str) else "")
+        hint = (
+            " (to load a shipped generator by name use gancourse.pretrained.load)"
+            if isinstance(generator, str)
+            else ""
+        )
         raise ModelError(f"{expected}, not a {type(generator).__name__}{hint}.")
     inputs = generator.inputs if isinstance(generator.inputs, (list, tuple)) else [generator.inputs]
     z_shape = tuple(inputs[0].shape) if inputs else ()
     out_shape = tuple(generator.outputs[0].shape) if generator.outputs else ()
     if len(z_shape) != 2:
-        raise ModelError(f"{expected}. The model {generator.name!r} takes inputs of shape "
-                         f"{z_shape}, which is not a batch of latent vectors; if it takes "
-                         f"images it is a discriminator or classifier.")
+        raise ModelError(
+            f"{expected}. The model {generator.name!r} takes inputs of shape "
+            f"{z_shape}, which is not a batch of latent vectors; if it takes "
+            f"images it is a discriminator or classifier."
+        )
     if len(out_shape) != 4 or out_shape[-1] not in (1, 3):
-        raise ModelError(f"{expected}. The model {generator.name!r} outputs shape {out_shape}, "
-                         f"which is not a batch of images; a discriminator outputs one score "
-                         f"per image.")
+        raise ModelError(
+            f"{expected}. The model {generator.name!r} outputs shape {out_shape}, "
+            f"which is not a batch of images; a discriminator outputs one score "
+            f"per image."
+        )
 
 
 def _use_static(static) -> bool:
@@ -349,23 +415,33 @@ def _static_sweep(generator, directions, names, seed, span, label, class_names, 
     """Rows: the directions; columns: offsets from -span to +span around the seed's z."""
     base = sample_latent(1, directions.shape[1], seed=seed)[0]
     offsets = np.linspace(-span, span, 7, dtype="float32")
-    z = (base[None, None] + offsets[None, :, None] * directions[:, None]).reshape(-1, directions.shape[1])
+    z = (base[None, None] + offsets[None, :, None] * directions[:, None]).reshape(
+        -1, directions.shape[1]
+    )
     frames = _run(generator, z, label)
     scale = max(1, round(size / 3 / frames.shape[1]))
     what = f", class {class_names[label]}" if is_conditional(generator) else ""
-    print(f"Rows: {', '.join(names)}; columns: offsets {', '.join(f'{o:g}' for o in offsets)} (seed {seed}{what}).")
-    return StaticView(viz.upscale(viz.image_grid(frames, ncols=len(offsets)), scale),
-                      f"latent sweep, {len(names)} directions, seed {seed}")
+    print(
+        f"Rows: {', '.join(names)}; columns: offsets "
+        f"{', '.join(f'{o:g}' for o in offsets)} (seed {seed}{what})."
+    )
+    return StaticView(
+        viz.upscale(viz.image_grid(frames, ncols=len(offsets)), scale),
+        f"latent sweep, {len(names)} directions, seed {seed}",
+    )
 
 
 def _static_paths(generator, z0, z1, steps, label, class_names, size):
     """Two rows: the linear path, then the spherical path."""
     ts = np.linspace(0.0, 1.0, steps)
-    frames = np.concatenate([_run(generator, interpolation_path(z0, z1, ts, mode), label) for mode in MODES])
+    frames = np.concatenate(
+        [_run(generator, interpolation_path(z0, z1, ts, mode), label) for mode in MODES]
+    )
     scale = max(1, round(size / 3 / frames.shape[1]))
     print(f"Top row: linear path; bottom row: spherical path; t = 0 ... 1 in {steps} steps.")
-    return StaticView(viz.upscale(viz.image_grid(frames, ncols=steps), scale),
-                      f"interpolation, {steps} steps")
+    return StaticView(
+        viz.upscale(viz.image_grid(frames, ncols=steps), scale), f"interpolation, {steps} steps"
+    )
 
 
 def _run(generator, z, label=0):
@@ -377,13 +453,17 @@ def _run(generator, z, label=0):
 
 def _png(image, size):
     """PNG bytes of one generated image, enlarged (nearest neighbour) to about ``size`` px."""
-    return viz.png_bytes(viz.upscale(viz.image_grid(image[None], ncols=1, pad=0), max(1, size // image.shape[0])))
+    return viz.png_bytes(
+        viz.upscale(viz.image_grid(image[None], ncols=1, pad=0), max(1, size // image.shape[0]))
+    )
 
 
 def _as_vector(z, latent_dim):
     z = np.asarray(z, "float32").reshape(-1)
     if z.shape != (latent_dim,):
-        raise ModelError(f"a latent vector of this generator has {latent_dim} numbers, got {z.size}")
+        raise ModelError(
+            f"a latent vector of this generator has {latent_dim} numbers, got {z.size}"
+        )
     return z
 
 
@@ -409,14 +489,20 @@ def _class_names(generator, class_names, dataset):
     if class_names is None:
         class_names = [f"class {i}" for i in range(n)]
     if len(class_names) != n:
-        raise ModelError(f"the generator knows {n} classes but {len(class_names)} class names were given")
+        raise ModelError(
+            f"the generator knows {n} classes but {len(class_names)} class names were given"
+        )
     return list(class_names)
 
 
 def _class_dropdown(generator, class_names, label):
     if not is_conditional(generator):
         return None
-    return _w.Dropdown(options=[(name, i) for i, name in enumerate(class_names)], value=int(label),
-                       description="class")
+    return _w.Dropdown(
+        options=[(name, i) for i, name in enumerate(class_names)],
+        value=int(label),
+        description="class",
+    )
+
 
 from .playground import playground  # noqa: E402,F401

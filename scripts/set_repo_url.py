@@ -14,6 +14,7 @@ nothing else: notebooks are edited as JSON with their outputs kept (nothing is e
     python scripts/set_repo_url.py https://github.com/my-university/gancourse
     python scripts/set_repo_url.py https://github.com/my-university/gancourse --root ../copy
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,13 +53,15 @@ def set_repo_url(new_url: str, root=ROOT) -> list[Path]:
     root = Path(root)
     new_url = new_url.strip().removesuffix("/").removesuffix(".git")
     if not URL_PATTERN.fullmatch(new_url):
-        raise ValueError(f"{new_url!r} is not a GitHub repository URL such as "
-                         f"https://github.com/OWNER/NAME (Colab opens notebooks from GitHub only).")
+        raise ValueError(
+            f"{new_url!r} is not a GitHub repository URL such as "
+            f"https://github.com/OWNER/NAME (Colab opens notebooks from GitHub only)."
+        )
     config_path = root / "gancourse" / "config.py"
     config_text = config_path.read_text(encoding="utf-8")
     found = CONFIG_LINE.search(config_text)
     if found is None:
-        raise ValueError(f"{config_path} has no line REPO_URL = \"...\" to rewrite.")
+        raise ValueError(f'{config_path} has no line REPO_URL = "..." to rewrite.')
     old_url = found.group(1)
     if old_url == new_url:
         return []
@@ -68,8 +71,10 @@ def set_repo_url(new_url: str, root=ROOT) -> list[Path]:
     def rewrite(text: str) -> str:
         """The two spellings of the repository: its URL, and its path in Colab links."""
         text = text.replace(old_url, new_url)
-        return text.replace(f"colab.research.google.com/github/{old_path}/",
-                            f"colab.research.google.com/github/{new_path}/")
+        return text.replace(
+            f"colab.research.google.com/github/{old_path}/",
+            f"colab.research.google.com/github/{new_path}/",
+        )
 
     config_text = CONFIG_LINE.sub(f'REPO_URL = "{new_url}"', config_text, count=1)
     changed += _write_if_changed(config_path, config_text)
@@ -79,8 +84,9 @@ def set_repo_url(new_url: str, root=ROOT) -> list[Path]:
         for cell in nb["cells"][:2]:  # the badge, then the setup cell
             cell["source"] = [rewrite(line) for line in cell["source"]]
         # the layout Jupyter itself writes, so that the diff is just the changed lines
-        changed += _write_if_changed(notebook, json.dumps(nb, indent=1, ensure_ascii=False,
-                                                          sort_keys=True) + "\n")
+        changed += _write_if_changed(
+            notebook, json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+        )
     readme = root / "README.md"
     if readme.exists():
         changed += _write_if_changed(readme, rewrite(readme.read_text(encoding="utf-8")))

@@ -17,7 +17,8 @@ time): MNIST 3 epochs 4 min of CPU, Fashion-MNIST 10 epochs 15 min, CIFAR-10
 12 epochs 18 min of CPU (56 min wall at a load average of 12). Usage::
 
     GANCOURSE_DATA_DIR=/path/to/real/data nice -n 5 python scripts/train_classifiers.py
-    GANCOURSE_DATA_DIR=/path/to/real/data python scripts/train_classifiers.py --dataset cifar10 --epochs 20
+    GANCOURSE_DATA_DIR=/path/to/data python scripts/train_classifiers.py \
+        --dataset cifar10 --epochs 20
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ def main(argv=None):
     if not args.export_only:
         if not os.environ.get("GANCOURSE_DATA_DIR"):
             p.error(
-                "set GANCOURSE_DATA_DIR to the folder holding mnist.npz, fashion_mnist.npz, cifar10.npz"
+                "set GANCOURSE_DATA_DIR to the folder holding mnist.npz, fashion_mnist.npz, "
+                "cifar10.npz"
             )
         train_all(names, args.runs, args.jobs)
     export_all(names, args.runs)

@@ -8,6 +8,7 @@ Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the ``playwrig
 package, which drives that system browser (``playwright install`` is never needed).
 Skipped when either is missing. Screenshots go to ``test-artifacts/``.
 """
+
 import json
 import os
 import secrets
@@ -23,8 +24,15 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 pytestmark = [
@@ -52,27 +60,59 @@ def lab(tmp_path_factory):
     settings = root / "settings"
     settings.mkdir()
     # no "news" / update pop-up covering part of the page, no "select kernel" dialog
-    (settings / "overrides.json").write_text(json.dumps({
-        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-        # render every cell (JupyterLab 4 otherwise skips cells scrolled out of view)
-        "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
-    }))
+    (settings / "overrides.json").write_text(
+        json.dumps(
+            {
+                "@jupyterlab/apputils-extension:notification": {
+                    "fetchNews": "false",
+                    "checkForUpdates": False,
+                },
+                # render every cell (JupyterLab 4 otherwise skips cells scrolled out of view)
+                "@jupyterlab/notebook-extension:tracker": {
+                    "autoStartDefaultKernel": True,
+                    "windowingMode": "none",
+                },
+            }
+        )
+    )
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-               JUPYTER_PLATFORM_DIRS="1")
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root / 'work'}", f"--LabApp.app_settings_dir={settings}",
-           f"--LabApp.user_settings_dir={root / 'user-settings'}",
-           f"--LabApp.workspaces_dir={root / 'workspaces'}", "--LabApp.extension_manager=readonly"]
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(root / "config"),
+        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root / 'work'}",
+        f"--LabApp.app_settings_dir={settings}",
+        f"--LabApp.user_settings_dir={root / 'user-settings'}",
+        f"--LabApp.workspaces_dir={root / 'workspaces'}",
+        "--LabApp.extension_manager=readonly",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers often run as root
         cmd.append("--allow-root")
     log = open(root / "jupyterlab.log", "w")
-    server = subprocess.Popen(cmd, cwd=root / "work", env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        cmd,
+        cwd=root / "work",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(server, f"{url}/api/status?token={token}", root / "jupyterlab.log", timeout=90)
+        _wait_until_up(
+            server, f"{url}/api/status?token={token}", root / "jupyterlab.log", timeout=90
+        )
         yield url, token
     finally:
         _stop(server)
@@ -104,7 +144,9 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
 
             image = page.locator(".jp-OutputArea-output img.widget-image").first
             image.wait_for(timeout=120_000)  # kernel start + TensorFlow import + first picture
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+            )
             _wait_for_kernel_idle(page, timeout=300_000)  # the rest of the notebook has run
             image.scroll_into_view_if_needed()
             slider = page.locator(".widget-slider").first
@@ -118,9 +160,14 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
             handle.click()
             for _ in range(20):
                 handle.press("ArrowRight")
-            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
-                                   arg=[image.element_handle(), before], timeout=30_000)
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            page.wait_for_function(
+                "([img, src]) => img.getAttribute('src') !== src",
+                arg=[image.element_handle(), before],
+                timeout=30_000,
+            )
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+            )
             assert float(readout.inner_text()) > 0
             after = image.get_attribute("src")
             page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
@@ -130,8 +177,11 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
             pixels = [image.screenshot()]
             for _ in range(40):
                 handle.press("ArrowRight")
-            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
-                                   arg=[image.element_handle(), after], timeout=30_000)
+            page.wait_for_function(
+                "([img, src]) => img.getAttribute('src') !== src",
+                arg=[image.element_handle(), after],
+                timeout=30_000,
+            )
             page.wait_for_timeout(300)
             pixels.append(image.screenshot())
             assert pixels[0] != pixels[1]
@@ -173,9 +223,12 @@ def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
                 " const prompts = [...panel.querySelectorAll('.jp-InputPrompt')]"
                 ".map(p => p.innerText);"
                 " return s && s.getAttribute('data-status') === 'idle' && prompts.length > 0"
-                " && !prompts.some(t => t.includes('*')); }", timeout=300_000)
+                " && !prompts.some(t => t.includes('*')); }",
+                timeout=300_000,
+            )
             widget = play.locator(
-                "xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]")
+                "xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]"
+            )
             status = widget.locator(".widget-html-content", has_text="seed").first
             message = widget.locator(".widget-html-content").last
             image = widget.locator("img.widget-image").first
@@ -187,9 +240,11 @@ def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
 
             play.click()
             for i in range(4):  # the counter and the picture change, again and again
-                page.wait_for_function("([el, text]) => el.innerText !== text",
-                                       arg=[status.element_handle(), status.inner_text()],
-                                       timeout=30_000)
+                page.wait_for_function(
+                    "([el, text]) => el.innerText !== text",
+                    arg=[status.element_handle(), status.inner_text()],
+                    timeout=30_000,
+                )
                 steps.append(_step_of(status.inner_text()))
                 sources.append(image.get_attribute("src"))
                 if i == 1:  # while it plays, a slider still answers: the kernel reports the change
@@ -197,8 +252,11 @@ def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
                     handle.click()
                     for _ in range(4):
                         handle.press("ArrowRight")
-                    page.wait_for_function("el => el.innerText.includes('d lr is now')",
-                                           arg=message.element_handle(), timeout=30_000)
+                    page.wait_for_function(
+                        "el => el.innerText.includes('d lr is now')",
+                        arg=message.element_handle(),
+                        timeout=30_000,
+                    )
             page.screenshot(path=str(ARTIFACTS / "playground-playing.png"))
             assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
             assert len(set(sources)) >= 4
@@ -220,6 +278,7 @@ def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _step_of(status_text):
     """The step count shown in the playground's status line ("step 1,240 · seed 0 · ...")."""
@@ -250,14 +309,18 @@ def _wait_until_up(server, status_url, log_path, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"JupyterLab exited with {server.returncode}:\n{Path(log_path).read_text()[-3000:]}")
+            pytest.fail(
+                f"JupyterLab exited with {server.returncode}:\n{Path(log_path).read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(status_url, timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    pytest.fail(f"JupyterLab did not answer within {timeout} s:\n{Path(log_path).read_text()[-3000:]}")
+    pytest.fail(
+        f"JupyterLab did not answer within {timeout} s:\n{Path(log_path).read_text()[-3000:]}"
+    )
 
 
 def _accept_kernel_dialog(page):
@@ -274,7 +337,9 @@ def _wait_for_kernel_idle(page, timeout=90_000):
     """Wait until the notebook's kernel has started (the status indicator says idle)."""
     page.wait_for_function(
         "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-        " return s && s.getAttribute('data-status') === 'idle'; }", timeout=timeout)
+        " return s && s.getAttribute('data-status') === 'idle'; }",
+        timeout=timeout,
+    )
 
 
 def _stop(server):

@@ -103,11 +103,17 @@ def test_stabilising_checks(capsys):
     import tensorflow as tf
 
     relu = lambda v: np.maximum(0, v)  # noqa: E731
-    assert ex.check_hinge_losses(lambda r, f: relu(1 - r).mean() + relu(1 + f).mean(), lambda f: -f.mean())
+    assert ex.check_hinge_losses(
+        lambda r, f: relu(1 - r).mean() + relu(1 + f).mean(), lambda f: -f.mean()
+    )
     capsys.readouterr()
-    assert not ex.check_hinge_losses(lambda r, f: relu(-r).mean() + relu(f).mean(), lambda f: -f.mean())
+    assert not ex.check_hinge_losses(
+        lambda r, f: relu(-r).mean() + relu(f).mean(), lambda f: -f.mean()
+    )
     assert "margin is missing" in capsys.readouterr().out
-    assert not ex.check_hinge_losses(lambda r, f: relu(1 - r).mean() + relu(1 + f).mean(), lambda f: f.mean())
+    assert not ex.check_hinge_losses(
+        lambda r, f: relu(1 - r).mean() + relu(1 + f).mean(), lambda f: f.mean()
+    )
     assert "minus the mean score" in capsys.readouterr().out
 
     def r1(d, real, squared=True, per_image=True):
@@ -116,7 +122,11 @@ def test_stabilising_checks(capsys):
             tape.watch(real)
             out = tf.reduce_sum(d(real, training=True))
         g = tape.gradient(out, real)
-        sq = tf.reduce_sum(g**2, axis=[1, 2, 3]) if per_image else tf.reduce_mean(g**2, axis=[1, 2, 3])
+        sq = (
+            tf.reduce_sum(g**2, axis=[1, 2, 3])
+            if per_image
+            else tf.reduce_mean(g**2, axis=[1, 2, 3])
+        )
         return tf.reduce_mean(sq if squared else tf.sqrt(sq))
 
     assert ex.check_r1_penalty(r1)

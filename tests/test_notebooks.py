@@ -1,6 +1,7 @@
 """Static checks of the committed notebooks (nbval executes them; this checks how they read):
 badges agree with the one repository URL, every notebook has the course's sections, and the
 stored outputs come from a clean run (all cells executed in order, no errors, no log noise)."""
+
 import json
 import re
 from pathlib import Path
@@ -90,9 +91,14 @@ def test_in_ipython_a_failed_install_shows_no_stack_trace(tmp_path):
         "'ERROR: no network')\n"
         "nb = json.load(open(sys.argv[1], encoding='utf-8'))\n"
         "result = InteractiveShell.instance().run_cell(''.join(nb['cells'][1]['source']))\n"
-        "print('STOPPED' if isinstance(result.error_in_exec, SystemExit) else 'WENT ON')\n")
-    run = subprocess.run([sys.executable, str(script), str(NOTEBOOKS[0])], capture_output=True,
-                         text=True, timeout=120)
+        "print('STOPPED' if isinstance(result.error_in_exec, SystemExit) else 'WENT ON')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, str(script), str(NOTEBOOKS[0])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     shown = run.stdout + run.stderr
     assert "STOPPED" in run.stdout and "Two ways out" in shown and "ERROR: no network" in shown
     assert "Traceback" not in shown and "most recent call" not in shown
@@ -112,8 +118,9 @@ def test_set_repo_url_rewrites_config_badges_install_cells_and_readme(tmp_path):
     for path in NOTEBOOKS:
         shutil.copy(path, copy / "notebooks" / path.name)
     shutil.copy(root / "README.md", copy / "README.md")
-    spec = importlib.util.spec_from_file_location("set_repo_url",
-                                                  root / "scripts" / "set_repo_url.py")
+    spec = importlib.util.spec_from_file_location(
+        "set_repo_url", root / "scripts" / "set_repo_url.py"
+    )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
 
@@ -140,7 +147,9 @@ def test_every_notebook_has_goals_run_time_exercises_and_summary(path):
     for needed in ("You will learn", "Run time", "## Exercises", "## Summary"):
         assert needed in text, f"{path.name} lacks {needed!r}"
     code = [source(c) for c in load(path)["cells"] if c["cell_type"] == "code"]
-    assert sum("gc.exercises.check_" in c for c in code) >= 4  # >= 2 exercises, each with its solution
+    assert (
+        sum("gc.exercises.check_" in c for c in code) >= 4
+    )  # >= 2 exercises, each with its solution
     assert sum(c.startswith("#@title Solution") for c in code) >= 2
 
 
@@ -153,6 +162,8 @@ def test_stored_outputs_come_from_one_clean_run(path):
     for c in cells:
         for out in c["outputs"]:
             assert out["output_type"] != "error", f"{path.name} stores an error"
-            assert out.get("name") != "stderr", f"{path.name} stores stderr output: {out.get('text')}"
+            assert out.get("name") != "stderr", (
+                f"{path.name} stores stderr output: {out.get('text')}"
+            )
     assert not re.search(r"I0000 |W0000 |oneDNN custom operations|UserWarning", text)
     assert "Mode: teaching" in text, "commit the outputs of a teaching-mode run"

@@ -2,6 +2,7 @@
 written, inputs the Python API refuses with a clear message (NaN images, things that are not
 generators, data of the wrong shape, batches larger than the data), and the TensorBoard
 logs of every run folder."""
+
 import errno
 import io
 import os
@@ -75,7 +76,7 @@ def member_data_offset(path, member):
 
 def damage(path, offset, length):
     raw = bytearray(path.read_bytes())
-    raw[offset:offset + length] = bytes((b ^ 0x5A) for b in raw[offset:offset + length])
+    raw[offset : offset + length] = bytes((b ^ 0x5A) for b in raw[offset : offset + length])
     path.write_bytes(bytes(raw))
 
 
@@ -87,6 +88,7 @@ def cli_error(capsys, name="mnist"):
 
 
 # =========================================================================== damaged archives
+
 
 def test_a_flipped_bit_in_a_stored_member_fails_its_crc(data_dir, capsys):
     path = data_dir / "mnist.npz"
@@ -124,16 +126,20 @@ def test_a_member_that_is_not_a_npy_array(data_dir, capsys):
 def absurd_header(shape, payload=b"\0" * 1000):
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(
-        header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+        header, {"descr": "|u1", "fortran_order": False, "shape": shape}
+    )
     return header.getvalue() + payload  # the header starts with the magic string
 
 
 def test_an_absurd_declared_size_is_refused_before_allocating(data_dir, capsys):
     members = {f"{k}.npy": npy_bytes(v) for k, v in arrays().items()}
-    members["x_train.npy"] = absurd_header((10 ** 9, 28, 28))  # 784 GB
+    members["x_train.npy"] = absurd_header((10**9, 28, 28))  # 784 GB
     write_members(data_dir / "mnist.npz", members, zipfile.ZIP_DEFLATED)
-    with pytest.raises(CorruptDataError, match=r"x_train declares a \(1000000000, 28, 28\) uint8 "
-                                               r"array of 784,000,000,000 bytes, more than"):
+    with pytest.raises(
+        CorruptDataError,
+        match=r"x_train declares a \(1000000000, 28, 28\) uint8 "
+        r"array of 784,000,000,000 bytes, more than",
+    ):
         data.load_dataset("mnist")
     code, lines = cli_error(capsys)
     assert code == 2 and len(lines) == 1 and "declares" in lines[0]
@@ -168,18 +174,24 @@ def test_cli_reports_a_damaged_archive_in_one_line_without_a_traceback(data_dir)
     np.savez(path, **arrays())
     start, size = member_data_offset(path, "y_test.npy")
     damage(path, start + size - 4, 2)
-    run = subprocess.run([sys.executable, "-m", "gancourse.cli", "data", "info", "mnist"],
-                         capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "GANCOURSE_DATA_DIR": str(data_dir)})
+    run = subprocess.run(
+        [sys.executable, "-m", "gancourse.cli", "data", "info", "mnist"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GANCOURSE_DATA_DIR": str(data_dir)},
+    )
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert run.stderr.startswith(f"error: {path} is a damaged .npz archive")
 
 
-@pytest.mark.parametrize("code,says", [(errno.ENOSPC, "disk is full"),
-                                       (errno.EROFS, "not writable")])
-def test_a_download_whose_cache_write_fails_leaves_no_partial_file(data_dir, monkeypatch, capsys,
-                                                                    code, says):
+@pytest.mark.parametrize(
+    "code,says", [(errno.ENOSPC, "disk is full"), (errno.EROFS, "not writable")]
+)
+def test_a_download_whose_cache_write_fails_leaves_no_partial_file(
+    data_dir, monkeypatch, capsys, code, says
+):
     import keras
 
     x, y = synthetic_images(30, (28, 28), 4)
@@ -206,12 +218,16 @@ def test_a_download_whose_cache_write_fails_leaves_no_partial_file(data_dir, mon
 
 # =========================================================================== Python API inputs
 
+
 def test_make_pipeline_refuses_a_batch_larger_than_the_data():
     x, _ = synthetic_images(100, (28, 28), 5)
     with pytest.raises(ConfigError, match="batch_size 64 is larger than the 10 images"):
         data.make_pipeline(x[:10], batch_size=64)
-    with pytest.raises(ConfigError, match=r"batch_size 64 is larger than the 20 images "
-                                          r"\(subset=20 of 100\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"batch_size 64 is larger than the 20 images "
+        r"\(subset=20 of 100\)",
+    ):
         data.make_pipeline(x, batch_size=64, subset=20)
     with pytest.raises(ConfigError, match="batch_size must be a whole number"):
         data.make_pipeline(x, batch_size=0)
@@ -232,8 +248,11 @@ def test_metrics_refuse_nan_features():
     f = np.random.default_rng(0).standard_normal((50, 4))
     g = f.copy()
     g[7, 1] = np.nan
-    for metric in (gc.metrics.fid_from_features, gc.metrics.kid_from_features,
-                   gc.metrics.precision_recall):
+    for metric in (
+        gc.metrics.fid_from_features,
+        gc.metrics.kid_from_features,
+        gc.metrics.precision_recall,
+    ):
         with pytest.raises(MetricError, match="contains NaN or infinite values.*diverged"):
             metric(f, g)
 
@@ -269,8 +288,11 @@ def test_training_refuses_images_of_the_wrong_shape_before_fit(tmp_path):
     gan = gc.training.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=8)
     x, y = synthetic_images(16, (32, 32, 3), 6)
     run_dir = tmp_path / "run"
-    with pytest.raises(ModelError, match=r"images of shape \(32, 32, 3\) but this GAN makes and "
-                                         r"judges images of shape \(28, 28, 1\)"):
+    with pytest.raises(
+        ModelError,
+        match=r"images of shape \(32, 32, 3\) but this GAN makes and "
+        r"judges images of shape \(28, 28, 1\)",
+    ):
         gc.train(gan, gc.make_pipeline(x, batch_size=8), epochs=1, run_dir=run_dir, progress=False)
     assert not run_dir.exists()  # refused before anything was written
     cgan = gc.training.build_gan("cgan", image_shape=(28, 28, 1), latent_dim=8)
@@ -282,6 +304,7 @@ def test_training_refuses_images_of_the_wrong_shape_before_fit(tmp_path):
 
 
 # =========================================================================== TensorBoard
+
 
 def read_events(folder):
     """{tag: [steps]} and {tag: [values]} of every summary in the event files of ``folder``;
@@ -304,10 +327,16 @@ def read_events(folder):
 
 def test_tensorboard_itself_files_the_records_under_scalars_and_images(tmp_path):
     accumulator = pytest.importorskip(
-        "tensorboard.backend.event_processing.plugin_event_accumulator")
+        "tensorboard.backend.event_processing.plugin_event_accumulator"
+    )
     x, _ = synthetic_images(32, (28, 28), 9)
-    gc.train(gc.training.build_gan("gan", latent_dim=8), gc.make_pipeline(x, batch_size=16),
-             epochs=1, run_dir=tmp_path, progress=False)
+    gc.train(
+        gc.training.build_gan("gan", latent_dim=8),
+        gc.make_pipeline(x, batch_size=16),
+        epochs=1,
+        run_dir=tmp_path,
+        progress=False,
+    )
     events = accumulator.EventAccumulator(str(tmp_path / "tensorboard"))
     events.Reload()
     assert "epoch/d_loss" in events.PluginTagToContent("scalars")
@@ -333,8 +362,14 @@ def test_every_run_folder_gets_tensorboard_scalars_and_sample_images(tmp_path, c
     # resuming continues the curves; tensorboard=False writes none
     gc.train(gan, gc.make_pipeline(x, batch_size=16), epochs=3, run_dir=run_dir, progress=False)
     assert read_events(run_dir / "tensorboard")[0]["epoch/d_loss"] == [1, 2, 3]
-    gc.train(gc.training.build_gan("gan", latent_dim=8), gc.make_pipeline(x, batch_size=16),
-             epochs=1, run_dir=tmp_path / "quiet", progress=False, tensorboard=False)
+    gc.train(
+        gc.training.build_gan("gan", latent_dim=8),
+        gc.make_pipeline(x, batch_size=16),
+        epochs=1,
+        run_dir=tmp_path / "quiet",
+        progress=False,
+        tensorboard=False,
+    )
     assert not (tmp_path / "quiet" / "tensorboard").exists()
 
 
@@ -343,8 +378,14 @@ def test_tensorboard_logger_can_log_every_n_steps(tmp_path):
 
     x, _ = synthetic_images(64, (28, 28), 8)
     gan = gc.training.build_gan("gan", latent_dim=8)
-    gc.train(gan, gc.make_pipeline(x, batch_size=16), epochs=1, progress=False, sample_every=0,
-             extra_callbacks=[cb.TensorBoardLogger(tmp_path / "tb", every_steps=2)])
+    gc.train(
+        gan,
+        gc.make_pipeline(x, batch_size=16),
+        epochs=1,
+        progress=False,
+        sample_every=0,
+        extra_callbacks=[cb.TensorBoardLogger(tmp_path / "tb", every_steps=2)],
+    )
     steps, _ = read_events(tmp_path / "tb")
     assert steps["batch/d_loss"] == [2, 4] and steps["epoch/d_loss"] == [1]
     assert "samples" not in steps  # no grid callback, no image

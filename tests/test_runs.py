@@ -229,13 +229,36 @@ def test_stabilising_options_from_the_cli_reach_the_model_and_survive_a_resume(t
     from gancourse.training import load_run
 
     run = tmp_path / "run"
-    options = ["--spectral-norm", "--minibatch-std", "--loss", "hinge", "--r1-gamma", "1",
-               "--r1-every", "2", "--augment", "color,translation", "--ema", "0.99",
-               "--ema-warmup", "--upsampling", "nearest", "--g-lr", "1e-4", "--d-lr", "4e-4"]
+    options = [
+        "--spectral-norm",
+        "--minibatch-std",
+        "--loss",
+        "hinge",
+        "--r1-gamma",
+        "1",
+        "--r1-every",
+        "2",
+        "--augment",
+        "color,translation",
+        "--ema",
+        "0.99",
+        "--ema-warmup",
+        "--upsampling",
+        "nearest",
+        "--g-lr",
+        "1e-4",
+        "--d-lr",
+        "4e-4",
+    ]
     assert main(["train", *TINY, "--epochs", "1", "--out", str(run), *options]) == 0
     cfg = load_config(run)
     assert (cfg.spectral_norm, cfg.minibatch_std, cfg.loss, cfg.r1_gamma, cfg.r1_every) == (
-        True, True, "hinge", 1.0, 2)
+        True,
+        True,
+        "hinge",
+        1.0,
+        2,
+    )
     gan, _, epoch = load_run(run)
     assert epoch == 1 and gan.loss_kind == "hinge" and gan.ema_generator is not None
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)

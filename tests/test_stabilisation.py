@@ -1,6 +1,7 @@
 """The stabilising options of notebook 09: spectral norm, hinge loss, TTUR, R1, DiffAugment,
 EMA warm-up, minibatch standard deviation, upsample + convolution generators, truncation;
 all of them on at once; and a recipe that learns the ring and the grid toys."""
+
 import keras
 import numpy as np
 import pytest
@@ -38,6 +39,7 @@ def linear_critic(w):
 
 # ---------------------------------------------------------------- spectral normalisation
 
+
 def test_spectral_norm_keeps_every_kernel_at_unit_spectral_norm():
     """Keras's SpectralNormalization does one power iteration per training call, so its
     estimate of the largest singular value (and the normalised kernel) converges over the
@@ -64,6 +66,7 @@ def test_spectral_norm_keeps_every_kernel_at_unit_spectral_norm():
 
 # ---------------------------------------------------------------- hinge loss
 
+
 def test_hinge_losses_match_the_formulas():
     real = tf.constant([[2.0], [0.5], [-1.0]])
     fake = tf.constant([[-2.0], [0.3], [1.0]])
@@ -89,6 +92,7 @@ def test_hinge_is_a_compile_option_with_clear_errors():
 
 
 # ---------------------------------------------------------------- R1
+
 
 def test_r1_is_zero_where_the_discriminator_is_flat_and_the_squared_gradient_otherwise():
     x = keras.Input((2,))
@@ -127,6 +131,7 @@ def test_r1_works_for_the_conditional_discriminator():
 
 # ---------------------------------------------------------------- DiffAugment
 
+
 def test_diff_augment_keeps_shapes_is_seeded_and_differentiable():
     images = tf.random.uniform((8, 28, 28, 3), -1.0, 1.0, seed=0)
     out = augment.diff_augment(images, "color,translation,cutout", seed=7)
@@ -145,8 +150,10 @@ def test_diff_augment_keeps_shapes_is_seeded_and_differentiable():
 
 
 def test_translation_shifts_and_cutout_zeroes_a_square():
-    ramp = tf.constant(np.arange(1, 17, dtype="float32").reshape(1, 4, 4, 1).repeat(16, axis=0) *
-                       np.ones((16, 1, 1, 1), "float32"))
+    ramp = tf.constant(
+        np.arange(1, 17, dtype="float32").reshape(1, 4, 4, 1).repeat(16, axis=0)
+        * np.ones((16, 1, 1, 1), "float32")
+    )
     shifted = np.array(augment.diff_augment(ramp, "translation", seed=0))
     for img in shifted[..., 0]:  # every kept pixel is the input's pixel from a fixed offset
         kept = np.argwhere(img > 0)
@@ -185,6 +192,7 @@ def test_the_train_step_augments_real_and_fake_images_in_both_updates(kind, call
 
 # ---------------------------------------------------------------- TTUR
 
+
 def test_ttur_gives_each_network_its_own_learning_rate():
     gan = training.build_gan("dcgan", latent_dim=LATENT, g_lr=1e-4, d_lr=4e-4, seed=1)
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
@@ -205,9 +213,15 @@ def test_ttur_gives_each_network_its_own_learning_rate():
 
 # ---------------------------------------------------------------- EMA warm-up
 
+
 def test_ema_warmup_starts_from_the_trained_weights():
-    gan = gc.GAN(m.dcgan_generator(LATENT, width=16), m.dcgan_discriminator(width=8), ema=0.999,
-                 ema_warmup=True, seed=1)
+    gan = gc.GAN(
+        m.dcgan_generator(LATENT, width=16),
+        m.dcgan_discriminator(width=8),
+        ema=0.999,
+        ema_warmup=True,
+        seed=1,
+    )
     gan.compile()
     assert float(gan.ema_decay_at(0)) == 0.0
     assert float(gan.ema_decay_at(10)) == pytest.approx(0.5)
@@ -224,6 +238,7 @@ def test_ema_warmup_starts_from_the_trained_weights():
 
 
 # ---------------------------------------------------------------- minibatch std
+
 
 def test_minibatch_std_appends_the_batch_standard_deviation_as_one_channel():
     x = np.random.default_rng(0).normal(size=(6, 3, 3, 2)).astype("float32")
@@ -244,6 +259,7 @@ def test_minibatch_std_appends_the_batch_standard_deviation_as_one_channel():
 
 # ---------------------------------------------------------------- upsample + conv
 
+
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
 def test_upsample_generators_make_the_right_shapes_without_transposed_convolutions(shape):
     for interpolation in ("nearest", "bilinear"):
@@ -263,9 +279,16 @@ def test_upsample_generators_make_the_right_shapes_without_transposed_convolutio
 
 # ---------------------------------------------------------------- everything at once
 
-ALL_ON = {"ema": 0.999, "ema_warmup": True, "spectral_norm": True, "minibatch_std": True,
-          "upsampling": "nearest", "g_lr": 1e-4, "d_lr": 4e-4,
-          "augment": "color,translation,cutout"}
+ALL_ON = {
+    "ema": 0.999,
+    "ema_warmup": True,
+    "spectral_norm": True,
+    "minibatch_std": True,
+    "upsampling": "nearest",
+    "g_lr": 1e-4,
+    "d_lr": 4e-4,
+    "augment": "color,translation,cutout",
+}
 
 
 @pytest.mark.parametrize("kind", ["dcgan", "cgan", "wgan-gp"])
@@ -280,6 +303,7 @@ def test_a_train_step_with_every_option_on(kind):
     assert all(np.isfinite(v[0]) for v in history.history.values()), history.history
     if kind != "wgan-gp":
         assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "r1"}
+
     def changed(a, b):
         return all(not np.allclose(x, y) for x, y in zip(a, b) if x.ndim >= 2)
 
@@ -300,6 +324,7 @@ def test_build_gan_refuses_options_that_do_not_apply():
 
 # ---------------------------------------------------------------- toy metrics
 
+
 def test_mode_metrics_reports_the_standard_count_next_to_the_strict_one():
     ring = toy.ring()
     samples = np.concatenate([ring.sample(990, seed=0), np.repeat(ring.centers[:1], 10, axis=0)])
@@ -312,8 +337,10 @@ def test_mode_metrics_reports_the_standard_count_next_to_the_strict_one():
 
 # ---------------------------------------------------------------- truncation
 
-@pytest.mark.parametrize("noise,threshold", [("normal", 0.5), ("normal", 1.5), ("normal", 0.01),
-                                             ("uniform", 0.3)])
+
+@pytest.mark.parametrize(
+    "noise,threshold", [("normal", 0.5), ("normal", 1.5), ("normal", 0.01), ("uniform", 0.3)]
+)
 def test_truncation_keeps_every_entry_within_the_threshold(noise, threshold):
     plain = gc.sampling.sample_latent(500, 8, noise, seed=3)
     z = gc.sampling.sample_latent(500, 8, noise, seed=3, truncation=threshold)
@@ -327,8 +354,9 @@ def test_truncation_keeps_every_entry_within_the_threshold(noise, threshold):
 
 
 def test_generate_takes_a_truncation():
-    gan = gc.ConditionalGAN(m.cgan_dcgan_generator(LATENT, width=16),
-                            m.cgan_dcgan_discriminator(width=8))
+    gan = gc.ConditionalGAN(
+        m.cgan_dcgan_generator(LATENT, width=16), m.cgan_dcgan_discriminator(width=8)
+    )
     images = gan.generate(6, seed=0, truncation=0.5)
     z = gc.sampling.sample_latent(6, LATENT, seed=0, truncation=0.5)
     np.testing.assert_allclose(images, gan.generate(z=z), atol=1e-6)
@@ -340,11 +368,13 @@ def test_generate_takes_a_truncation():
 
 # ---------------------------------------------------------------- learning
 
+
 def ring_recipe():
     """The ring of 8 needs only an EMA generator with warm-up on top of the plain GAN of
     test_training (same Adam 1e-3): the average of the oscillating generator is sharp."""
-    gan = gc.GAN(m.toy_generator(latent_dim=2), m.toy_discriminator(), ema=0.999,
-                 ema_warmup=True, seed=0)
+    gan = gc.GAN(
+        m.toy_generator(latent_dim=2), m.toy_discriminator(), ema=0.999, ema_warmup=True, seed=0
+    )
     gan.compile(g_lr=1e-3, d_lr=1e-3)
     return gan
 
@@ -356,19 +386,26 @@ def grid_recipe():
     does most for the sharpness: the raw generator ends with 83% high-quality samples where
     its average has 94%. (On the ring this recipe is worse than ring_recipe: its faster D
     makes the ring's tight modes oscillate, 88% high quality after 10000 steps.)"""
+
     def adam(rate):
         schedule = keras.optimizers.schedules.CosineDecay(rate, 14000, alpha=0.05)
         return keras.optimizers.Adam(schedule, beta_1=0.5)
 
-    gan = gc.GAN(m.toy_generator(latent_dim=2), m.toy_discriminator(minibatch_std=True), ema=0.99,
-                 ema_warmup=True, seed=0)
+    gan = gc.GAN(
+        m.toy_generator(latent_dim=2),
+        m.toy_discriminator(minibatch_std=True),
+        ema=0.99,
+        ema_warmup=True,
+        seed=0,
+    )
     gan.compile(adam(1e-3), adam(3e-3), r1_gamma=0.1, r1_every=4)
     return gan
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,recipe,steps,modes", [("ring", ring_recipe, 3000, 8),
-                                                     ("grid", grid_recipe, 10000, 24)])
+@pytest.mark.parametrize(
+    "name,recipe,steps,modes", [("ring", ring_recipe, 3000, 8), ("grid", grid_recipe, 10000, 24)]
+)
 def test_modern_recipes_cover_the_toys_with_sharp_samples(name, recipe, steps, modes):
     """Seeded; about a minute each at most on an idle 2-core CPU. Measured here: ring 8/8
     modes with 95.3% high-quality samples (the plain GAN: 8/8 with 80.7%); grid 25/25 with

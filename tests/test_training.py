@@ -1,5 +1,6 @@
 """The training engine: losses, train steps, WGAN clipping and gradient penalty, EMA,
 checkpoint/resume, the NaN guard, and proof of learning on the 8-Gaussian ring."""
+
 import json
 
 import keras
@@ -9,7 +10,8 @@ import tensorflow as tf
 
 import gancourse as gc
 from conftest import synthetic_images
-from gancourse import losses, models as m, toy
+from gancourse import losses, toy
+from gancourse import models as m
 from gancourse.errors import ModelError, TrainingError
 
 LATENT = 16
@@ -22,14 +24,22 @@ def small_pipeline(n=256, labels=False, seed=0):
 
 def small_gan(kind="gan", ema=None, width=16):
     if kind == "cgan":
-        gan = gc.ConditionalGAN(m.cgan_dcgan_generator(LATENT, width=width),
-                                m.cgan_dcgan_discriminator(width=8), ema=ema, seed=1)
+        gan = gc.ConditionalGAN(
+            m.cgan_dcgan_generator(LATENT, width=width),
+            m.cgan_dcgan_discriminator(width=8),
+            ema=ema,
+            seed=1,
+        )
     elif kind in ("wgan", "wgan-gp"):
-        gan = gc.WGAN(m.dcgan_generator(LATENT, width=width), m.wgan_critic(width=8), ema=ema, seed=1)
+        gan = gc.WGAN(
+            m.dcgan_generator(LATENT, width=width), m.wgan_critic(width=8), ema=ema, seed=1
+        )
         gan.compile(gp_weight=10.0 if kind == "wgan-gp" else None)
         return gan
     else:
-        gan = gc.GAN(m.dcgan_generator(LATENT, width=width), m.dcgan_discriminator(width=8), ema=ema, seed=1)
+        gan = gc.GAN(
+            m.dcgan_generator(LATENT, width=width), m.dcgan_discriminator(width=8), ema=ema, seed=1
+        )
     gan.compile()
     return gan
 
@@ -46,6 +56,7 @@ def changed(before, after):
 
 # ---------------------------------------------------------------- losses
 
+
 def test_discriminator_loss_with_smoothing_and_noise():
     real = tf.constant([[0.0], [0.0]])
     fake = tf.constant([[0.0], [0.0]])
@@ -54,7 +65,9 @@ def test_discriminator_loss_with_smoothing_and_noise():
     fake = tf.constant([[-5.0]])
     # BCE(t, l) = softplus(l) - t*l; smoothing makes the real target 0.9
     expected = np.log1p(np.exp(5.0)) - 0.9 * 5.0 + np.log1p(np.exp(-5.0))
-    assert float(losses.discriminator_loss(real, fake, label_smoothing=0.1)) == pytest.approx(expected, rel=1e-5)
+    assert float(losses.discriminator_loss(real, fake, label_smoothing=0.1)) == pytest.approx(
+        expected, rel=1e-5
+    )
     # flipping every label makes confident correct answers expensive
     flipped = float(losses.discriminator_loss(real, fake, label_noise=1.0))
     assert flipped == pytest.approx(2 * (np.log1p(np.exp(5.0))), rel=1e-4)
@@ -96,6 +109,7 @@ def test_gradient_penalty_draws_alpha_per_sample():
 
 # ---------------------------------------------------------------- train steps
 
+
 @pytest.mark.parametrize("kind", ["gan", "cgan", "wgan", "wgan-gp"])
 def test_training_changes_both_networks_and_reports_finite_losses(kind):
     gan = small_gan(kind)
@@ -103,7 +117,9 @@ def test_training_changes_both_networks_and_reports_finite_losses(kind):
     n = 640 if kind.startswith("wgan") else 256  # WGAN trains G every 5th step
     hist = gan.fit(small_pipeline(n, labels=kind == "cgan"), epochs=1, verbose=0, shuffle=False)
     assert changed(g0, weights(gan.generator)) and changed(d0, weights(gan.discriminator))
-    expected = {"d_loss", "g_loss"} | ({"w_dist", "gp"} if kind.startswith("wgan") else {"d_real", "d_fake"})
+    expected = {"d_loss", "g_loss"} | (
+        {"w_dist", "gp"} if kind.startswith("wgan") else {"d_real", "d_fake"}
+    )
     assert set(hist.history) == expected
     assert all(np.isfinite(v[0]) for v in hist.history.values())
 
@@ -121,7 +137,11 @@ def test_wgan_gp_defaults_follow_the_paper():
     gan = small_gan("wgan-gp")
     opt = gan.d_optimizer
     assert gan.gp_weight == 10 and not gan.clip_value and gan.n_critic == 5
-    assert isinstance(opt, keras.optimizers.Adam) and float(opt.beta_1) == 0.0 and float(opt.beta_2) == 0.9
+    assert (
+        isinstance(opt, keras.optimizers.Adam)
+        and float(opt.beta_1) == 0.0
+        and float(opt.beta_2) == 0.9
+    )
 
 
 def test_ema_generator_is_the_moving_average():
@@ -165,6 +185,7 @@ def test_build_gan_knows_every_kind():
 
 # ---------------------------------------------------------------- checkpoint / resume
 
+
 def test_resume_continues_where_it_stopped(tmp_path):
     gc.seed_everything(0)
     straight = small_gan()
@@ -194,8 +215,15 @@ def test_resume_continues_where_it_stopped(tmp_path):
 
 def test_every_checkpoint_can_be_kept_and_restored(tmp_path):
     gan = small_gan()
-    gc.train(gan, small_pipeline(), 4, run_dir=tmp_path, progress=False, sample_every=0,
-             keep_checkpoints=None)
+    gc.train(
+        gan,
+        small_pipeline(),
+        4,
+        run_dir=tmp_path,
+        progress=False,
+        sample_every=0,
+        keep_checkpoints=None,
+    )
     final = weights(gan.generator)
     ckpt = gc.callbacks.Checkpoint(tmp_path / "checkpoints", max_to_keep=None)
     fresh = small_gan()
@@ -207,8 +235,18 @@ def test_every_checkpoint_can_be_kept_and_restored(tmp_path):
     for a, b in zip(weights(fresh.generator), final):
         np.testing.assert_array_equal(a, b)
     # the default keeps the last three
-    gc.train(small_gan(), small_pipeline(), 4, run_dir=tmp_path / "default", progress=False, sample_every=0)
-    assert len(gc.callbacks.Checkpoint(tmp_path / "default" / "checkpoints").checkpoints(small_gan())) == 3
+    gc.train(
+        small_gan(),
+        small_pipeline(),
+        4,
+        run_dir=tmp_path / "default",
+        progress=False,
+        sample_every=0,
+    )
+    assert (
+        len(gc.callbacks.Checkpoint(tmp_path / "default" / "checkpoints").checkpoints(small_gan()))
+        == 3
+    )
 
 
 def test_an_interrupted_checkpoint_write_is_ignored(tmp_path):
@@ -222,7 +260,9 @@ def test_an_interrupted_checkpoint_write_is_ignored(tmp_path):
 
 
 def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
-    gc.train(small_gan(width=16), small_pipeline(), 1, run_dir=tmp_path, progress=False, sample_every=0)
+    gc.train(
+        small_gan(width=16), small_pipeline(), 1, run_dir=tmp_path, progress=False, sample_every=0
+    )
     with pytest.raises(ModelError, match="does not match this model"):
         gc.callbacks.Checkpoint(tmp_path / "checkpoints").restore(small_gan(width=32))
 
@@ -249,6 +289,7 @@ def test_train_again_with_a_finished_run_does_nothing(tmp_path, capsys):
 
 # ---------------------------------------------------------------- learning
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind,steps", [("gan", 3000), ("wgan-gp", 6000)])
 def test_toy_gan_learns_the_ring_of_8(kind, steps):
@@ -262,12 +303,18 @@ def test_toy_gan_learns_the_ring_of_8(kind, steps):
     ring = toy.ring()
     if kind == "gan":
         gan = gc.GAN(m.toy_generator(latent_dim=2), m.toy_discriminator(), seed=0)
-        gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
+        gan.compile(
+            keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5)
+        )
         snapshots = 5
     else:  # the penalty weight of the WGAN-GP paper's toy experiments
         gan = gc.WGAN(m.toy_generator(latent_dim=2), m.toy_discriminator(), seed=0)
-        gan.compile(keras.optimizers.Adam(1e-3, 0.5, 0.9), keras.optimizers.Adam(1e-3, 0.5, 0.9),
-                    gp_weight=0.1, n_critic=1)
+        gan.compile(
+            keras.optimizers.Adam(1e-3, 0.5, 0.9),
+            keras.optimizers.Adam(1e-3, 0.5, 0.9),
+            gp_weight=0.1,
+            n_critic=1,
+        )
         snapshots = 4
     frames = toy.train_toy(gan, ring, steps=steps, snapshots=snapshots)
     before, after = frames[0][2], frames[-1][2]
@@ -276,6 +323,7 @@ def test_toy_gan_learns_the_ring_of_8(kind, steps):
 
 
 # ---------------------------------------------------------------- mixed precision
+
 
 @pytest.fixture
 def mixed_precision():

@@ -1,6 +1,7 @@
 """Latent-space widgets: the picture follows the controls, and interpolation does what the
 maths says. Tiny untrained generators keep this fast; the widgets are driven directly
 (no kernel needed: ``static=False`` forces the interactive form)."""
+
 import keras
 import numpy as np
 import pytest
