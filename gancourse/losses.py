@@ -21,8 +21,11 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from .errors import ModelError  # noqa: E402
+from .runs import LOSSES  # noqa: E402
 
 GENERATOR_LOSSES = ("non-saturating", "minimax")
+#: The losses :class:`gancourse.GAN` can train with (``GAN.compile(loss=...)``).
+GAN_LOSSES = LOSSES
 
 
 def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0, label_noise=0.0, seed=None):
