@@ -18,6 +18,9 @@ from .runs import KINDS, LOSSES, NOISES, SCENARIOS, UPSAMPLINGS, RunConfig
 from .version import __version__
 
 DEFAULTS = RunConfig()
+#: ``training.STRATEGIES``, repeated here so that ``--help`` needs no TensorFlow (a test
+#: checks that the two agree).
+STRATEGIES = ("default", "mirrored")
 PRETRAINED_MANIFEST = Path(__file__).resolve().parent / "pretrained" / "manifest.json"
 
 
@@ -150,6 +153,14 @@ def _parser():
         "--augment",
         metavar="POLICY",
         help="DiffAugment policy, e.g. color,translation,cutout (Zhao et al. 2020)",
+    )
+    t.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
+        help="mirrored: data-parallel on every GPU (without a GPU: every logical CPU device) "
+        "with tf.distribute.MirroredStrategy; not part of the run's config, so a run may "
+        "resume with another",
     )
     t.add_argument("--sample-every", type=_positive, default=1, help="save a grid every N epochs")
     t.add_argument(
@@ -351,7 +362,19 @@ def _train(args):
         subset=cfg.subset,
         seed=cfg.seed,
     )
-    gan = training.gan_from_config(cfg)
+    strategy = training.make_strategy(args.strategy)
+    replicas = strategy.num_replicas_in_sync
+    if args.strategy != "default":
+        print(
+            f"{type(strategy).__name__} on {replicas} replica(s): "
+            f"{', '.join(strategy.extended.worker_devices)}"
+        )
+    if cfg.batch_size % replicas:
+        raise ConfigError(
+            f"--batch-size {cfg.batch_size} does not split evenly over the {replicas} "
+            f"replicas: use a multiple of {replicas}, e.g. {replicas * 32}."
+        )
+    gan = training.gan_from_config(cfg, strategy=strategy)
     created = not out.exists()
     print(f"Training {cfg.model} on {cfg.dataset} for {args.epochs} epochs -> {out}")
     try:
@@ -363,6 +386,7 @@ def _train(args):
             config=cfg,
             sample_every=args.sample_every,
             keep_checkpoints=args.keep_checkpoints,
+            strategy=strategy,
         )
     except BaseException:
         # a new run that failed before its first checkpoint leaves no folder behind

@@ -5,8 +5,10 @@ The shape follows the keras-io GAN examples: ``compile`` takes one optimizer per
 gives per-epoch averages in ``History`` and the progress bar. :func:`train` wraps ``fit``
 with the course's callbacks: checkpoint/resume, sample grids, a GIF, history, NaN guard.
 """
+
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from keras import ops  # noqa: E402
 from . import losses  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
-from .runs import KINDS, RunConfig, load_config  # noqa: E402
+from .runs import KINDS, LOSSES, RunConfig, load_config  # noqa: E402
 from .sampling import NOISE, generate_images, sample_latent  # noqa: E402
 
 
@@ -42,25 +44,38 @@ class GAN(keras.Model):
     DiffAugment) are arguments of :meth:`compile`; all are off by default.
     """
 
-    def __init__(self, generator, discriminator, noise="normal", ema=None, seed=None,
-                 ema_warmup=False, **kwargs):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        noise="normal",
+        ema=None,
+        seed=None,
+        ema_warmup=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if noise not in NOISE:
             raise ModelError(f"noise must be one of {NOISE}, not {noise!r}")
-        if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float, np.floating))
-                                or not 0.0 <= ema < 1.0):
+        if ema is not None and (
+            isinstance(ema, bool)
+            or not isinstance(ema, (int, float, np.floating))
+            or not 0.0 <= ema < 1.0
+        ):
             raise ModelError(f"ema must be a decay in [0, 1) such as 0.999, or None, not {ema!r}")
         if ema_warmup and not ema:
             raise ModelError("ema_warmup ramps up the EMA's decay: also pass ema=, e.g. ema=0.999")
         if is_conditional(generator) != is_conditional(discriminator):
-            raise ModelError("generator and discriminator must both take labels, or neither "
-                             "(use ConditionalGAN with conditional models).")
+            raise ModelError(
+                "generator and discriminator must both take labels, or neither "
+                "(use ConditionalGAN with conditional models)."
+            )
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim_of(generator)
         self.conditional = is_conditional(generator)
         self.noise = noise
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = _ReplicaSeedGenerator(seed)
         self.ema_decay = ema
         self.ema_warmup = bool(ema_warmup)
         self.ema_generator = None
@@ -69,11 +84,26 @@ class GAN(keras.Model):
             self.ema_generator.set_weights(generator.get_weights())
         self._check_shapes()
         self.trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names()}
+        # Both networks are built functional models and the GAN has no weights of its own;
+        # saying so keeps fit() under a tf.distribute strategy from "building" the GAN by
+        # calling it on an image batch (call() takes latent vectors).
+        self.built = True
 
     # ---------------------------------------------------------------- Keras API
-    def compile(self, g_optimizer=None, d_optimizer=None, loss="non-saturating",
-                label_smoothing=0.0, label_noise=0.0, g_lr=None, d_lr=None, r1_gamma=0.0,
-                r1_every=1, augment=None, **kwargs):
+    def compile(
+        self,
+        g_optimizer=None,
+        d_optimizer=None,
+        loss="non-saturating",
+        label_smoothing=0.0,
+        label_noise=0.0,
+        g_lr=None,
+        d_lr=None,
+        r1_gamma=0.0,
+        r1_every=1,
+        augment=None,
+        **kwargs,
+    ):
         """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
         XLA is off unless asked for (``jit_compile=True``): on CPUs it trains these small
         convolutional models slower than plain graph mode (see benchmarks/throughput.py).
@@ -101,11 +131,13 @@ class GAN(keras.Model):
 
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
-        if loss not in losses.GAN_LOSSES:
-            raise ModelError(f"loss must be one of {losses.GAN_LOSSES}, not {loss!r}")
+        if loss not in LOSSES:
+            raise ModelError(f"loss must be one of {LOSSES}, not {loss!r}")
         if loss == "hinge" and (label_smoothing or label_noise):
-            raise ModelError("label_smoothing and label_noise change the targets of the "
-                             "cross-entropy losses; the hinge loss has no targets: drop them.")
+            raise ModelError(
+                "label_smoothing and label_noise change the targets of the "
+                "cross-entropy losses; the hinge loss has no targets: drop them."
+            )
         adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)  # noqa: E731
         self.g_optimizer = self._optimizer(g_optimizer, g_lr, "g", adam, 2e-4)
         self.d_optimizer = self._optimizer(d_optimizer, d_lr, "d", adam, 2e-4)
@@ -139,17 +171,25 @@ class GAN(keras.Model):
                 d_loss = losses.hinge_discriminator_loss(real_logits, fake_logits)
                 g_loss = losses.hinge_generator_loss(fake_logits)
             else:
-                d_loss = losses.discriminator_loss(real_logits, fake_logits, self.label_smoothing,
-                                                   self.label_noise, seed=self.seed_generator)
+                d_loss = losses.discriminator_loss(
+                    real_logits,
+                    fake_logits,
+                    self.label_smoothing,
+                    self.label_noise,
+                    seed=self.seed_generator,
+                )
                 g_loss = losses.generator_loss(fake_logits, self.loss_kind)
             if self.r1_gamma:
                 d_loss = d_loss + self.r1_term(real, labels)
         self._step(d_tape, d_loss, self.discriminator, self.d_optimizer)
         self._step(g_tape, g_loss, self.generator, self.g_optimizer)
         self._update_ema()
-        return self._report(d_loss=d_loss, g_loss=g_loss,
-                            d_real=ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
-                            d_fake=ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))))
+        return self._report(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
+            d_fake=ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))),
+        )
 
     # ---------------------------------------------------------------- options
     def augment(self, images):
@@ -165,6 +205,7 @@ class GAN(keras.Model):
         """What R1 adds to D's loss at this step: gamma/2 * k * E||grad D(x)||^2 on every
         k-th D step (k = ``r1_every``; the count is ``d_optimizer.iterations``, so step 0
         is one of them), 0 on the others."""
+
         def penalty():
             r1 = losses.r1_penalty(self.discriminator, real, labels)
             self.trackers["r1"].update_state(r1)
@@ -197,8 +238,9 @@ class GAN(keras.Model):
             return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
         return keras.random.normal(shape, seed=self.seed_generator)
 
-    def generate(self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500,
-                 truncation=None):
+    def generate(
+        self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
+    ):
         """Images in [-1, 1] as a NumPy array: from ``z`` if given, else ``n`` latent vectors
         drawn with NumPy from ``seed`` (so a fixed seed gives the same noise every time).
         ``truncation`` (e.g. 0.5): draw them with the truncation trick, trading variety for
@@ -206,12 +248,16 @@ class GAN(keras.Model):
         if z is None:
             z = sample_latent(n, self.latent_dim, self.noise, seed, truncation=truncation)
         elif truncation is not None:
-            raise ModelError("truncation= applies to the latent vectors generate() draws: pass n= "
-                             "instead of z=, or draw z with sample_latent(..., truncation=).")
+            raise ModelError(
+                "truncation= applies to the latent vectors generate() draws: pass n= "
+                "instead of z=, or draw z with sample_latent(..., truncation=)."
+            )
         return generate_images(self.sampling_generator(use_ema), z, labels, batch_size)
 
     def sampling_generator(self, use_ema=True):
-        return self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        return (
+            self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        )
 
     # ---------------------------------------------------------------- helpers
     def _prepare_optimizers(self):
@@ -230,8 +276,10 @@ class GAN(keras.Model):
         else:
             real, labels = data, None
         if self.conditional and labels is None:
-            raise ModelError("a conditional GAN needs (images, labels) batches: "
-                             "build the dataset with labels=True")
+            raise ModelError(
+                "a conditional GAN needs (images, labels) batches: "
+                "build the dataset with labels=True"
+            )
         if not self.conditional:
             labels = None
         return real, labels
@@ -240,14 +288,19 @@ class GAN(keras.Model):
         return self.generator([z, labels] if self.conditional else z, training=training)
 
     def _discriminate(self, images, labels, training=True):
-        return self.discriminator([images, labels] if self.conditional else images, training=training)
+        return self.discriminator(
+            [images, labels] if self.conditional else images, training=training
+        )
 
     def _step(self, tape, loss, net, optimizer):
         # Under mixed precision the loss is scaled up before differentiating (so float16
         # gradients do not underflow); the scaling must be recorded by the tape, so it
         # re-enters it. Without a LossScaleOptimizer scale_loss returns the loss unchanged.
+        # Under a tf.distribute strategy each replica's loss is the mean over its share of
+        # the batch and apply_gradients *sums* the replicas' gradients: dividing by the
+        # number of replicas makes that sum the gradient of the mean over the global batch.
         with tape:
-            loss = optimizer.scale_loss(loss)
+            loss = optimizer.scale_loss(loss * _replica_share())
         grads = tape.gradient(loss, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
 
@@ -262,17 +315,29 @@ class GAN(keras.Model):
         """``given``, or ``make(lr)`` with the learning rate ``lr`` (``default_lr`` if None)."""
         if lr is not None:
             if given is not None:
-                raise ModelError(f"pass {net}_optimizer or {net}_lr, not both: set the learning "
-                                 f"rate on the optimizer you pass.")
+                raise ModelError(
+                    f"pass {net}_optimizer or {net}_lr, not both: set the learning "
+                    f"rate on the optimizer you pass."
+                )
             if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0.0 < lr < 1.0:
-                raise ModelError(f"{net}_lr must be a learning rate in (0, 1) such as 2e-4, not {lr!r}")
+                raise ModelError(
+                    f"{net}_lr must be a learning rate in (0, 1) such as 2e-4, not {lr!r}"
+                )
         return given if given is not None else make(float(default_lr if lr is None else lr))
 
     def _set_r1(self, gamma, every):
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 <= gamma < float("inf"):
-            raise ModelError(f"r1_gamma must be a number >= 0 (e.g. 10; 0 turns R1 off), not {gamma!r}")
+        if (
+            isinstance(gamma, bool)
+            or not isinstance(gamma, (int, float))
+            or not 0.0 <= gamma < float("inf")
+        ):
+            raise ModelError(
+                f"r1_gamma must be a number >= 0 (e.g. 10; 0 turns R1 off), not {gamma!r}"
+            )
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ModelError(f"r1_every must be a whole number of steps >= 1 (e.g. 16), not {every!r}")
+            raise ModelError(
+                f"r1_every must be a whole number of steps >= 1 (e.g. 16), not {every!r}"
+            )
         self.r1_gamma, self.r1_every = float(gamma), int(every)
         if self.r1_gamma and "r1" not in self.trackers:
             self.trackers["r1"] = keras.metrics.Mean(name="r1")
@@ -289,8 +354,10 @@ class GAN(keras.Model):
         out = tuple(self.generator.output_shape[1:])
         d_in = self.discriminator.inputs[0] if self.conditional else self.discriminator.inputs[0]
         if tuple(d_in.shape[1:]) != out:
-            raise ModelError(f"the generator makes images of shape {out} but the discriminator "
-                             f"expects {tuple(d_in.shape[1:])}: build both for the same image_shape.")
+            raise ModelError(
+                f"the generator makes images of shape {out} but the discriminator "
+                f"expects {tuple(d_in.shape[1:])}: build both for the same image_shape."
+            )
 
 
 class ConditionalGAN(GAN):
@@ -299,22 +366,34 @@ class ConditionalGAN(GAN):
 
     def __init__(self, generator, discriminator, num_classes=10, **kwargs):
         if not (is_conditional(generator) and is_conditional(discriminator)):
-            raise ModelError("ConditionalGAN needs models with a label input, e.g. "
-                             "models.cgan_dcgan_generator() and models.cgan_dcgan_discriminator().")
+            raise ModelError(
+                "ConditionalGAN needs models with a label input, e.g. "
+                "models.cgan_dcgan_generator() and models.cgan_dcgan_discriminator()."
+            )
         super().__init__(generator, discriminator, **kwargs)
         self.num_classes = num_classes
 
-    def generate(self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500,
-                 truncation=None):
+    def generate(
+        self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
+    ):
         """``labels``: one class for all, or one per image; by default classes in turn."""
         count = n if z is None else len(z)
         if labels is None:
             labels = np.arange(count) % self.num_classes
         labels = np.broadcast_to(np.asarray(labels, "int32"), (count,))
         if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ModelError(f"labels must be in 0..{self.num_classes - 1}, got {labels.min()}..{labels.max()}")
-        return super().generate(n, labels=labels, seed=seed, z=z, use_ema=use_ema, batch_size=batch_size,
-                                truncation=truncation)
+            raise ModelError(
+                f"labels must be in 0..{self.num_classes - 1}, got {labels.min()}..{labels.max()}"
+            )
+        return super().generate(
+            n,
+            labels=labels,
+            seed=seed,
+            z=z,
+            use_ema=use_ema,
+            batch_size=batch_size,
+            truncation=truncation,
+        )
 
 
 class WGAN(GAN):
@@ -327,8 +406,18 @@ class WGAN(GAN):
     Wasserstein distance, E[f(x)] - E[f(G(z))]) and ``gp``.
     """
 
-    def compile(self, g_optimizer=None, d_optimizer=None, n_critic=5, clip_value=None,
-                gp_weight=None, g_lr=None, d_lr=None, augment=None, **kwargs):
+    def compile(
+        self,
+        g_optimizer=None,
+        d_optimizer=None,
+        n_critic=5,
+        clip_value=None,
+        gp_weight=None,
+        g_lr=None,
+        d_lr=None,
+        augment=None,
+        **kwargs,
+    ):
         """Defaults follow the papers: with ``gp_weight`` Adam(1e-4, beta_1=0, beta_2=0.9);
         otherwise weight clipping at 0.01 with RMSprop(5e-5). ``g_lr``, ``d_lr`` (TTUR) and
         ``augment`` (DiffAugment; the penalty is then taken between augmented images): as
@@ -369,32 +458,49 @@ class WGAN(GAN):
             d_loss = losses.critic_loss(real_scores, fake_scores)
             gp = 0.0
             if self.gp_weight:
-                gp = losses.gradient_penalty(self.discriminator, real, fake, labels, seed=self.seed_generator)
+                gp = losses.gradient_penalty(
+                    self.discriminator, real, fake, labels, seed=self.seed_generator
+                )
                 d_loss = d_loss + self.gp_weight * gp
         self._step(tape, d_loss, self.discriminator, self.d_optimizer)
         if self.clip_value:
             for w in self.discriminator.trainable_variables:
                 w.assign(ops.clip(w, -self.clip_value, self.clip_value))
-        w_dist = ops.mean(ops.cast(real_scores, "float32")) - ops.mean(ops.cast(fake_scores, "float32"))
+        w_dist = ops.mean(ops.cast(real_scores, "float32")) - ops.mean(
+            ops.cast(fake_scores, "float32")
+        )
 
-        def generator_step():
+        def generator_step(batch, labels):
             with tf.GradientTape() as g_tape:
-                fake_g = self.augment(self._generate(self.sample_noise(batch), labels, training=True))
+                fake_g = self.augment(
+                    self._generate(self.sample_noise(batch), labels, training=True)
+                )
                 g_loss = losses.wasserstein_generator_loss(self._discriminate(fake_g, labels))
             self._step(g_tape, g_loss, self.generator, self.g_optimizer)
             self._update_ema()
             self.trackers["g_loss"].update_state(g_loss)
-            return g_loss
 
         # the critic has just taken step number `iterations`; every n_critic-th, train G too
-        tf.cond(self._critic_steps % self.n_critic == 0, generator_step, lambda: 0.0)
+        _run_if(self._critic_steps % self.n_critic == 0, generator_step, batch, labels)
         return self._report(d_loss=d_loss, w_dist=w_dist, gp=gp if self.gp_weight else None)
 
 
-def train(gan, dataset, epochs: int, run_dir=None, config: RunConfig | None = None,
-          sample_every: int = 1, checkpoint_every: int = 1, show: bool = False,
-          progress: bool = True, extra_callbacks=(), steps_per_epoch: int | None = None,
-          keep_checkpoints: int | None = 3, tensorboard: bool = True):
+def train(
+    gan,
+    dataset,
+    epochs: int,
+    run_dir=None,
+    config: RunConfig | None = None,
+    sample_every: int = 1,
+    checkpoint_every: int = 1,
+    show: bool = False,
+    progress: bool = True,
+    extra_callbacks=(),
+    steps_per_epoch: int | None = None,
+    keep_checkpoints: int | None = 3,
+    tensorboard: bool = True,
+    strategy=None,
+):
     """Fit ``gan`` on ``dataset`` for ``epochs`` epochs with the course's callbacks.
 
     With ``run_dir`` it writes ``samples/epoch_NNNN.png`` grids of fixed noise every
@@ -409,7 +515,56 @@ def train(gan, dataset, epochs: int, run_dir=None, config: RunConfig | None = No
     options is refused before anything changes. ``tensorboard`` (with ``run_dir``) also logs
     the losses and the sample grids for TensorBoard in ``run_dir/tensorboard``.
     Images of another shape than the GAN's are refused before training starts.
+
+    ``strategy``: a ``tf.distribute`` strategy (e.g. ``make_strategy("mirrored")``) to train
+    with data parallelism. Build the GAN in its scope first (``build_gan(...,
+    strategy=strategy)``), so that its networks, optimizers, EMA and noise seeds are
+    mirrored on every replica: a GAN built elsewhere is refused. Each global batch is split
+    between the replicas, the gradients are summed over them (each replica's loss is divided
+    by their number, so the sum is the gradient of the mean over the global batch), and
+    checkpoints and sample grids are made in the scope. The dataset's batches must split
+    evenly, e.g. a ``make_pipeline`` batch size that is a multiple of the replica count.
+    BatchNorm layers keep per-replica batch statistics (as ``keras`` does by default). A run
+    may resume under another strategy: the strategy is not part of its ``config``.
+    ``None`` trains with the strategy the GAN was built under (none for a plain GAN).
     """
+    strategy = _check_strategy(gan, strategy)
+    with strategy.scope():
+        return _fit(
+            gan,
+            dataset,
+            epochs,
+            run_dir,
+            config,
+            sample_every,
+            checkpoint_every,
+            show,
+            progress,
+            extra_callbacks,
+            steps_per_epoch,
+            keep_checkpoints,
+            tensorboard,
+            strategy.num_replicas_in_sync,
+        )
+
+
+def _fit(
+    gan,
+    dataset,
+    epochs,
+    run_dir,
+    config,
+    sample_every,
+    checkpoint_every,
+    show,
+    progress,
+    extra_callbacks,
+    steps_per_epoch,
+    keep_checkpoints,
+    tensorboard,
+    replicas,
+):
+    """The body of :func:`train`, run in the strategy's scope."""
     from . import callbacks as cb
 
     # (x) or (x, labels) batches, from a tf.data pipeline's element_spec or an array's shape
@@ -418,26 +573,42 @@ def train(gan, dataset, epochs: int, run_dir=None, config: RunConfig | None = No
     shape = spec.shape if spec is not None else getattr(dataset, "shape", None)
     want = tuple(gan.generator.output_shape[1:])
     got = None if shape is None or getattr(shape, "rank", 0) is None else tuple(shape)[1:]
-    if got is not None and (len(got) != len(want)
-                            or any(g is not None and g != w for g, w in zip(got, want))):
-        raise ModelError(f"The data are images of shape {got} but this GAN makes and judges "
-                         f"images of shape {want}. Build the GAN for the data (e.g. "
-                         f"build_gan(kind, image_shape={got})) or give it data of shape {want}.")
+    if got is not None and (
+        len(got) != len(want) or any(g is not None and g != w for g, w in zip(got, want))
+    ):
+        raise ModelError(
+            f"The data are images of shape {got} but this GAN makes and judges "
+            f"images of shape {want}. Build the GAN for the data (e.g. "
+            f"build_gan(kind, image_shape={got})) or give it data of shape {want}."
+        )
+    if replicas > 1:
+        batch = None if shape is None or getattr(shape, "rank", 0) is None else tuple(shape)[0]
+        if spec is None or batch is None or batch % replicas:
+            given = "arrays" if spec is None else f"batches of {batch or 'varying size'}"
+            raise ModelError(
+                f"Training on {replicas} replicas needs a tf.data pipeline whose batches all "
+                f"have the same size, a multiple of {replicas} (got {given}), so that every "
+                f"replica gets an equal share: use make_pipeline(..., batch_size={replicas * 32}) "
+                f"(it drops the last incomplete batch)."
+            )
     cbs = [cb.NanGuard()]
     start = 0
     if run_dir is not None:
         run_dir = Path(run_dir)
         if config is not None and not config.check_resume(run_dir):
             config.save(run_dir)
-        ckpt = cb.Checkpoint(run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints)
+        ckpt = cb.Checkpoint(
+            run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints
+        )
         start = ckpt.restore(gan)
         # history first: a kill between the two leaves a row that resuming drops and redoes,
         # never a checkpoint whose row is missing
         cbs += [cb.HistoryLogger(run_dir), ckpt]
     grid = None
     if sample_every:
-        grid = cb.SampleGrid(out_dir=None if run_dir is None else run_dir / "samples",
-                             every=sample_every, show=show)
+        grid = cb.SampleGrid(
+            out_dir=None if run_dir is None else run_dir / "samples", every=sample_every, show=show
+        )
         cbs.append(grid)
     if run_dir is not None and tensorboard:
         cbs.append(cb.TensorBoardLogger(run_dir / "tensorboard", grid=grid))  # after the grid
@@ -447,18 +618,71 @@ def train(gan, dataset, epochs: int, run_dir=None, config: RunConfig | None = No
     if 0 < start < epochs:
         print(f"Resuming training at epoch {start + 1}.")
     if start >= epochs:
-        print(f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
-              f"Raise epochs to train further.")
-    history = gan.fit(dataset, epochs=epochs, initial_epoch=start, callbacks=cbs,
-                      verbose=0, shuffle=False, steps_per_epoch=steps_per_epoch)
+        print(
+            f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
+            f"Raise epochs to train further."
+        )
+    history = gan.fit(
+        dataset,
+        epochs=epochs,
+        initial_epoch=start,
+        callbacks=cbs,
+        verbose=0,
+        shuffle=False,
+        steps_per_epoch=steps_per_epoch,
+    )
     return history
 
 
+#: Names of the strategies :func:`make_strategy` makes (``gancourse train --strategy``).
+STRATEGIES = ("default", "mirrored")
 
-def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=None,
-              latent_dim=100, ema=None, seed=None, *, noise="normal", ema_warmup=False,
-              spectral_norm=False, minibatch_std=False, upsampling="transpose", loss=None,
-              g_lr=None, d_lr=None, r1_gamma=0.0, r1_every=1, augment=None):
+
+def make_strategy(name: str = "default"):
+    """A ``tf.distribute`` strategy by name, for ``build_gan(..., strategy=)`` and
+    ``train(..., strategy=)``:
+
+    - ``"default"``: no distribution, one device (TensorFlow's default strategy).
+    - ``"mirrored"``: ``tf.distribute.MirroredStrategy`` on every visible GPU of this
+      machine, or, on a machine without a GPU, on every visible logical CPU device (one,
+      unless the CPU was split with ``tf.config.set_logical_device_configuration``). Each
+      replica holds a copy of every variable and gets an equal share of each batch.
+
+    Other strategies (TPUs, several machines) are not offered: they could not be tested
+    here (see the README). A ``tf.distribute`` strategy made by hand can still be passed to
+    :func:`build_gan` and :func:`train`.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = gpus or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    raise ModelError(f"Unknown strategy {name!r}. Known: {', '.join(STRATEGIES)}.")
+
+
+def build_gan(
+    kind="dcgan",
+    image_shape=(28, 28, 1),
+    num_classes=10,
+    scenario=None,
+    latent_dim=100,
+    ema=None,
+    seed=None,
+    *,
+    noise="normal",
+    ema_warmup=False,
+    spectral_norm=False,
+    minibatch_std=False,
+    upsampling="transpose",
+    loss=None,
+    g_lr=None,
+    d_lr=None,
+    r1_gamma=0.0,
+    r1_every=1,
+    augment=None,
+    strategy=None,
+):
     """A compiled GAN of one of the course's kinds, with the course's default models and
     hyperparameters (the ones the notebooks teach):
 
@@ -478,6 +702,10 @@ def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=No
       for the WGANs, which have their own), ``g_lr``/``d_lr`` (TTUR), ``r1_gamma``/
       ``r1_every`` (R1 penalty; not for the WGANs), ``augment`` (DiffAugment policy).
     - the generator's average (:class:`GAN`): ``ema`` with ``ema_warmup``.
+
+    ``strategy``: a ``tf.distribute`` strategy (see :func:`make_strategy`) in whose scope the
+    networks, optimizers, EMA generator and noise seeds are created, to train with
+    ``train(..., strategy=strategy)``.
     """
     from . import models
 
@@ -486,57 +714,94 @@ def build_gan(kind="dcgan", image_shape=(28, 28, 1), num_classes=10, scenario=No
         raise ModelError(f"Unknown model kind {kind!r}. Known: {', '.join(KINDS)}.")
     if scenario and kind != "dcgan":
         raise ModelError("--scenario applies to the dcgan model only")
-    arch = {"spectral_norm": spectral_norm, "minibatch_std": minibatch_std,
-            "upsampling": upsampling != "transpose"}
+    arch = {
+        "spectral_norm": spectral_norm,
+        "minibatch_std": minibatch_std,
+        "upsampling": upsampling != "transpose",
+    }
     if scenario and any(arch.values()):
-        raise ModelError(f"{', '.join(k for k, v in arch.items() if v)} change(s) the architecture; "
-                         f"the --scenario models keep the study's own: drop one or the other.")
+        raise ModelError(
+            f"{', '.join(k for k, v in arch.items() if v)} change(s) the architecture; "
+            f"the --scenario models keep the study's own: drop one or the other."
+        )
     if kind == "gan" and (minibatch_std or arch["upsampling"]):
-        raise ModelError("minibatch_std and upsampling are options of the convolutional models: "
-                         "use kind 'dcgan', 'cgan', 'wgan' or 'wgan-gp', or drop them.")
+        raise ModelError(
+            "minibatch_std and upsampling are options of the convolutional models: "
+            "use kind 'dcgan', 'cgan', 'wgan' or 'wgan-gp', or drop them."
+        )
     wgan = kind in ("wgan", "wgan-gp")
     if wgan and (loss is not None or r1_gamma):
-        raise ModelError(f"{kind} trains with the Wasserstein loss and its own Lipschitz "
-                         f"constraint: loss= and r1_gamma= apply to gan, dcgan and cgan.")
-    width = 256 if image_shape[-1] == 3 else 128  # colour images get a wider generator
-    d_opts = {"spectral_norm": spectral_norm, "minibatch_std": minibatch_std}
-    common = {"noise": noise, "ema": ema, "seed": seed, "ema_warmup": ema_warmup}
-    if kind == "gan":
-        gan = GAN(models.mlp_generator(latent_dim, image_shape),
-                  models.mlp_discriminator(image_shape, spectral_norm=spectral_norm), **common)
-    elif kind == "dcgan":
-        if scenario:
-            g, d = models.scenario_models(scenario, latent_dim, image_shape)
+        raise ModelError(
+            f"{kind} trains with the Wasserstein loss and its own Lipschitz "
+            f"constraint: loss= and r1_gamma= apply to gan, dcgan and cgan."
+        )
+    with _scope(strategy):
+        width = 256 if image_shape[-1] == 3 else 128  # colour images get a wider generator
+        d_opts = {"spectral_norm": spectral_norm, "minibatch_std": minibatch_std}
+        common = {"noise": noise, "ema": ema, "seed": seed, "ema_warmup": ema_warmup}
+        if kind == "gan":
+            gan = GAN(
+                models.mlp_generator(latent_dim, image_shape),
+                models.mlp_discriminator(image_shape, spectral_norm=spectral_norm),
+                **common,
+            )
+        elif kind == "dcgan":
+            if scenario:
+                g, d = models.scenario_models(scenario, latent_dim, image_shape)
+            else:
+                g = models.dcgan_generator(
+                    latent_dim, image_shape, width=width, upsampling=upsampling
+                )
+                d = models.dcgan_discriminator(image_shape, width=width // 2, **d_opts)
+            gan = GAN(g, d, **common)
+        elif kind == "cgan":
+            gan = ConditionalGAN(
+                models.cgan_dcgan_generator(
+                    latent_dim, image_shape, num_classes, width=width, upsampling=upsampling
+                ),
+                models.cgan_dcgan_discriminator(
+                    image_shape, num_classes, width=width // 2, **d_opts
+                ),
+                num_classes=num_classes,
+                **common,
+            )
         else:
-            g = models.dcgan_generator(latent_dim, image_shape, width=width, upsampling=upsampling)
-            d = models.dcgan_discriminator(image_shape, width=width // 2, **d_opts)
-        gan = GAN(g, d, **common)
-    elif kind == "cgan":
-        gan = ConditionalGAN(models.cgan_dcgan_generator(latent_dim, image_shape, num_classes, width=width,
-                                                         upsampling=upsampling),
-                             models.cgan_dcgan_discriminator(image_shape, num_classes, width=width // 2,
-                                                             **d_opts),
-                             num_classes=num_classes, **common)
-    else:
-        gp = kind == "wgan-gp"
-        gan = WGAN(models.dcgan_generator(latent_dim, image_shape, width=width, upsampling=upsampling),
-                   models.wgan_critic(image_shape, width=width // 2, norm="layer" if gp else None,
-                                      **d_opts),
-                   **common)
-        gan.compile(gp_weight=10.0 if gp else None, g_lr=g_lr, d_lr=d_lr, augment=augment)
+            gp = kind == "wgan-gp"
+            gan = WGAN(
+                models.dcgan_generator(latent_dim, image_shape, width=width, upsampling=upsampling),
+                models.wgan_critic(
+                    image_shape, width=width // 2, norm="layer" if gp else None, **d_opts
+                ),
+                **common,
+            )
+            gan.compile(gp_weight=10.0 if gp else None, g_lr=g_lr, d_lr=d_lr, augment=augment)
+            return gan
+        gan.compile(
+            loss=loss or "non-saturating",
+            g_lr=g_lr,
+            d_lr=d_lr,
+            r1_gamma=r1_gamma,
+            r1_every=r1_every,
+            augment=augment,
+        )
         return gan
-    gan.compile(loss=loss or "non-saturating", g_lr=g_lr, d_lr=d_lr, r1_gamma=r1_gamma,
-                r1_every=r1_every, augment=augment)
-    return gan
 
 
-def gan_from_config(config: RunConfig):
-    """The compiled, untrained GAN a :class:`~gancourse.runs.RunConfig` describes."""
+def gan_from_config(config: RunConfig, strategy=None):
+    """The compiled, untrained GAN a :class:`~gancourse.runs.RunConfig` describes (built in
+    the scope of ``strategy`` if given: see :func:`build_gan`)."""
     options = config.options()
     for name in ("model", "dataset", "scenario", "latent_dim", "batch_size", "subset"):
         options.pop(name)
-    return build_gan(config.model, config.image_shape, config.num_classes, config.scenario,
-                     latent_dim=config.latent_dim, **options)
+    return build_gan(
+        config.model,
+        config.image_shape,
+        config.num_classes,
+        config.scenario,
+        latent_dim=config.latent_dim,
+        strategy=strategy,
+        **options,
+    )
 
 
 def load_run(run_dir):
@@ -550,3 +815,109 @@ def load_run(run_dir):
     if epoch == 0:
         raise ModelError(f"{run_dir} has no checkpoint yet: train at least one epoch first.")
     return gan, config, epoch
+
+
+# ---------------------------------------------------------------- distribution helpers
+
+
+class _ReplicaSeedGenerator(keras.random.SeedGenerator):
+    """A ``keras.random.SeedGenerator`` whose draws differ between the replicas of a
+    ``tf.distribute`` strategy. Its state is mirrored, so a plain one would give every
+    replica the same latent vectors (and the same label flips, interpolation weights and
+    DiffAugment transforms) for its share of the batch; this one folds the replica's number
+    into each seed. With one replica its draws are those of a plain SeedGenerator."""
+
+    def next(self, ordered=True):
+        seed = super().next(ordered)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return seed
+        return tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
+
+
+def _run_if(condition, step, *args):
+    """``step(*args)`` if ``condition`` holds, in a train step (a ``tf.cond``).
+
+    Under a strategy that synchronises its replicas through ``merge_call`` (e.g.
+    ``MirroredStrategy``), ``apply_gradients`` cannot run inside a ``tf.cond`` of a replica:
+    as Keras' ``LossScaleOptimizer`` does, the condition is then taken in the cross-replica
+    context and ``step`` run there on every replica (with each replica's own ``args``).
+    ``condition`` must be the same on every replica (e.g. computed from an optimizer's step
+    count, which is mirrored)."""
+    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(condition, lambda: step(*args) or tf.constant(True), lambda: tf.constant(False))
+        return
+
+    def cross_replica(strategy, condition, *args):
+        def run():
+            strategy.extended.call_for_each_replica(step, args=args)
+            return tf.constant(True)
+
+        condition = strategy.experimental_local_results(condition)[0]
+        tf.cond(condition, run, lambda: tf.constant(False))
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(condition,) + args)
+
+
+def _replica_share():
+    """The factor of each replica's loss: 1 / number of replicas (1 without a strategy)."""
+    return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _scope(strategy):
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def _check_strategy(gan, strategy):
+    """The strategy to train ``gan`` with (``strategy``, or by default the one it was built
+    under); a GAN whose variables were not all made in that strategy's scope is refused."""
+    built = getattr(gan, "_distribute_strategy", None)  # Keras records the scope of a Model
+    if strategy is None:
+        strategy = built or tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise ModelError(
+            f"strategy must be a tf.distribute strategy such as "
+            f"make_strategy('mirrored'), or None, not {strategy!r}"
+        )
+    with strategy.scope():
+        wanted = strategy if tf.distribute.has_strategy() else None
+    parts = {
+        "generator": gan.generator.weights,
+        "discriminator": gan.discriminator.weights,
+        "g_optimizer": gan.g_optimizer.variables,
+        "d_optimizer": gan.d_optimizer.variables,
+        "noise seed": [gan.seed_generator.state],
+    }
+    if gan.ema_generator is not None:
+        parts["ema_generator"] = gan.ema_generator.weights
+    outside = [
+        name
+        for name, variables in parts.items()
+        if not all(
+            strategy.extended.variable_created_in_scope(getattr(v, "value", v)) for v in variables
+        )
+    ]
+
+    def where(s):
+        return (
+            "without a tf.distribute strategy"
+            if s is None
+            else f"in the scope of {type(s).__name__} ({s.num_replicas_in_sync} replica(s))"
+        )
+
+    fix = (
+        "Build the GAN for the strategy it trains with: build_gan(..., strategy=strategy) or "
+        "gan_from_config(config, strategy=strategy), or make the networks and the GAN and "
+        "compile it inside `with strategy.scope():`."
+    )
+    if built is not wanted:
+        raise ModelError(
+            f"This GAN was built {where(built)} but is to be trained {where(wanted)}. {fix}"
+        )
+    if outside:
+        raise ModelError(
+            f"Part of this GAN ({', '.join(outside)}) was made outside the scope "
+            f"of the strategy it trains with ({where(wanted)}), e.g. by compiling "
+            f"it again outside the scope. {fix}"
+        )
+    return strategy

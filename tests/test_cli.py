@@ -160,3 +160,18 @@ def test_notebooks_and_the_cli_share_one_runs_folder(monkeypatch, tmp_path):
         assert config.runs_dir() == config.REPO_ROOT / "runs"
     monkeypatch.setenv("GANCOURSE_RUNS_DIR", str(tmp_path))
     assert config.runs_dir() == tmp_path
+
+
+def test_evaluate_prints_the_same_numbers_every_time(capsys):
+    # README figures must reproduce: seeded latent vectors, seeded reference subset and KID subsets
+    runs = []
+    for _ in range(2):
+        assert main(["evaluate", "--pretrained", "dcgan-mnist", "--n", "200", "--json"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    for key in ("fid", "kid_mean", "is_mean", "precision", "recall", "class_histogram"):
+        assert runs[0][key] == runs[1][key], key
+    assert (
+        main(["evaluate", "--pretrained", "dcgan-mnist", "--n", "200", "--json", "--seed", "1"])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["fid"] != runs[0]["fid"]
