@@ -63,6 +63,7 @@ _LAZY_NAMES = {
     "ConditionalGAN": "training",
     "build_gan": "training",
     "train": "training",
+    "make_strategy": "training",
 }
 
 __all__ = [
