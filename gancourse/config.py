@@ -146,6 +146,7 @@ def setup_notebook(seed: int = 42) -> bool:
 
     seed_everything(seed)
     matplotlib.rcParams.update({"figure.dpi": 90, "axes.grid": False})
+    _find_tensorboard()
     gpus = tf.config.list_physical_devices("GPU")
     print(
         f"Versions: gancourse {__version__}, TensorFlow {tf.__version__}, "
@@ -168,3 +169,14 @@ def setup_notebook(seed: int = 42) -> bool:
         else "Mode: teaching (full training runs)"
     )
     return fast
+
+
+def _find_tensorboard():
+    """Let ``%tensorboard`` find the program installed beside this Python: a kernel started
+    as ``.venv/bin/jupyter lab`` (without activating the environment) has no ``.venv/bin``
+    on its PATH, and the magic would say it cannot find TensorBoard."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "tensorboard"
+    if not shutil.which("tensorboard") and beside.exists():
+        os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
