@@ -148,6 +148,12 @@ class GAN(keras.Model):
         self.augment_policy = ",".join(parse_policy(augment))
         self._prepare_optimizers()
 
+    def fit(self, *args, **kwargs):
+        """``keras.Model.fit`` with ``shuffle=False`` by default: the course's ``tf.data``
+        pipelines shuffle themselves, and Keras would only warn that it ignores the flag."""
+        kwargs.setdefault("shuffle", False)
+        return super().fit(*args, **kwargs)
+
     @property
     def metrics(self):
         return list(self.trackers.values())
