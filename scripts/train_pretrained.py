@@ -117,7 +117,7 @@ def export_all(names, runs):
 
     for name in names:
         run = Path(runs) / name
-        cmd = "GANCOURSE_DATA_DIR=... nice -n 5 " + shlex.join(command(name, runs))
+        cmd = shlex.join(command(name, runs))
         path = pretrained.export(run, name, command=cmd, notes=NOTES)
         entry = pretrained.info(name)
         print(
