@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 _FAKE_DIR = Path(tempfile.mkdtemp(prefix="gancourse-testdata-"))
 _RUNS_DIR = Path(tempfile.mkdtemp(prefix="gancourse-runs-"))
@@ -57,3 +58,21 @@ def write_fake_datasets(folder):
 
 def pytest_configure(config):
     write_fake_datasets(_FAKE_DIR)
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty folder as GANCOURSE_DATA_DIR, the repository's data/ replaced by an empty
+    folder, and downloads that fail at once as they do offline (tests of the data layer)."""
+    from gancourse import config, data
+
+    monkeypatch.setenv("GANCOURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(config, "default_data_dir", lambda: tmp_path / "repo-data")
+
+    def offline(spec):
+        raise data._not_found(spec, "the download failed (URLError: network is unreachable)")
+
+    monkeypatch.setattr(data, "_download", offline)
+    data._load_archive.cache_clear()
+    yield tmp_path
+    data._load_archive.cache_clear()

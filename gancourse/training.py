@@ -534,45 +534,59 @@ def train(
     may resume under another strategy: the strategy is not part of its ``config``.
     ``None`` trains with the strategy the GAN was built under (none for a plain GAN).
     """
-    strategy = _check_strategy(gan, strategy)
-    with strategy.scope():
-        return _fit(
-            gan,
-            dataset,
-            epochs,
-            run_dir,
-            config,
-            sample_every,
-            checkpoint_every,
-            show,
-            progress,
-            extra_callbacks,
-            steps_per_epoch,
-            keep_checkpoints,
-            tensorboard,
-            strategy.num_replicas_in_sync,
-        )
-
-
-def _fit(
-    gan,
-    dataset,
-    epochs,
-    run_dir,
-    config,
-    sample_every,
-    checkpoint_every,
-    show,
-    progress,
-    extra_callbacks,
-    steps_per_epoch,
-    keep_checkpoints,
-    tensorboard,
-    replicas,
-):
-    """The body of :func:`train`, run in the strategy's scope."""
     from . import callbacks as cb
 
+    strategy = _check_strategy(gan, strategy)
+    _check_data(gan, dataset, strategy.num_replicas_in_sync)
+    with strategy.scope():
+        cbs = [cb.NanGuard()]
+        start = 0
+        if run_dir is not None:
+            run_dir = Path(run_dir)
+            if config is not None and not config.check_resume(run_dir):
+                config.save(run_dir)
+            ckpt = cb.Checkpoint(
+                run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints
+            )
+            start = ckpt.restore(gan)
+            # history first: a kill between the two leaves a row that resuming drops and redoes,
+            # never a checkpoint whose row is missing
+            cbs += [cb.HistoryLogger(run_dir), ckpt]
+        grid = None
+        if sample_every:
+            grid = cb.SampleGrid(
+                out_dir=None if run_dir is None else run_dir / "samples",
+                every=sample_every,
+                show=show,
+            )
+            cbs.append(grid)
+        if run_dir is not None and tensorboard:
+            cbs.append(cb.TensorBoardLogger(run_dir / "tensorboard", grid=grid))  # after the grid
+        if progress:
+            cbs.append(cb.ProgressBar())
+        cbs += list(extra_callbacks)
+        if 0 < start < epochs:
+            print(f"Resuming training at epoch {start + 1}.")
+        if start >= epochs:
+            print(
+                f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
+                f"Raise epochs to train further."
+            )
+        history = gan.fit(
+            dataset,
+            epochs=epochs,
+            initial_epoch=start,
+            callbacks=cbs,
+            verbose=0,
+            shuffle=False,
+            steps_per_epoch=steps_per_epoch,
+        )
+        return history
+
+
+def _check_data(gan, dataset, replicas):
+    """Refuse, before anything is written, data of the wrong image shape, and (on several
+    replicas) data that cannot be split evenly between them."""
     # (x) or (x, labels) batches, from a tf.data pipeline's element_spec or an array's shape
     spec = getattr(dataset, "element_spec", None)
     spec = spec[0] if isinstance(spec, (tuple, list)) else spec
@@ -597,47 +611,6 @@ def _fit(
                 f"replica gets an equal share: use make_pipeline(..., batch_size={replicas * 32}) "
                 f"(it drops the last incomplete batch)."
             )
-    cbs = [cb.NanGuard()]
-    start = 0
-    if run_dir is not None:
-        run_dir = Path(run_dir)
-        if config is not None and not config.check_resume(run_dir):
-            config.save(run_dir)
-        ckpt = cb.Checkpoint(
-            run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints
-        )
-        start = ckpt.restore(gan)
-        # history first: a kill between the two leaves a row that resuming drops and redoes,
-        # never a checkpoint whose row is missing
-        cbs += [cb.HistoryLogger(run_dir), ckpt]
-    grid = None
-    if sample_every:
-        grid = cb.SampleGrid(
-            out_dir=None if run_dir is None else run_dir / "samples", every=sample_every, show=show
-        )
-        cbs.append(grid)
-    if run_dir is not None and tensorboard:
-        cbs.append(cb.TensorBoardLogger(run_dir / "tensorboard", grid=grid))  # after the grid
-    if progress:
-        cbs.append(cb.ProgressBar())
-    cbs += list(extra_callbacks)
-    if 0 < start < epochs:
-        print(f"Resuming training at epoch {start + 1}.")
-    if start >= epochs:
-        print(
-            f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
-            f"Raise epochs to train further."
-        )
-    history = gan.fit(
-        dataset,
-        epochs=epochs,
-        initial_epoch=start,
-        callbacks=cbs,
-        verbose=0,
-        shuffle=False,
-        steps_per_epoch=steps_per_epoch,
-    )
-    return history
 
 
 #: Names of the strategies :func:`make_strategy` makes (``gancourse train --strategy``).

@@ -6,26 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_images
-from gancourse import config, data
+from gancourse import data
 from gancourse.errors import CorruptDataError, DataError, DataNotFoundError, UnknownDatasetError
 
 REAL_DOWNLOAD = data._download
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """An empty folder as GANCOURSE_DATA_DIR, the repository's data/ replaced by an empty
-    folder, and downloads that fail at once as they do offline."""
-    monkeypatch.setenv("GANCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(config, "default_data_dir", lambda: tmp_path / "repo-data")
-
-    def offline(spec):
-        raise data._not_found(spec, "the download failed (URLError: network is unreachable)")
-
-    monkeypatch.setattr(data, "_download", offline)
-    data._load_archive.cache_clear()
-    yield tmp_path
-    data._load_archive.cache_clear()
 
 
 def write(folder, name, n_train=50, n_test=20, **override):

@@ -17,7 +17,7 @@ import pytest
 
 import gancourse as gc
 from conftest import synthetic_images
-from gancourse import cli, config, data
+from gancourse import cli, data
 from gancourse.errors import (
     ConfigError,
     CorruptDataError,
@@ -27,21 +27,6 @@ from gancourse.errors import (
 )
 
 REAL_DOWNLOAD = data._download
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """An empty GANCOURSE_DATA_DIR, no repository data/ folder, and offline downloads."""
-    monkeypatch.setenv("GANCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(config, "default_data_dir", lambda: tmp_path / "repo-data")
-
-    def offline(spec):
-        raise data._not_found(spec, "the download failed (URLError: network is unreachable)")
-
-    monkeypatch.setattr(data, "_download", offline)
-    data._load_archive.cache_clear()
-    yield tmp_path
-    data._load_archive.cache_clear()
 
 
 def arrays(n_train=50, n_test=20):
