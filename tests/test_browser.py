@@ -9,6 +9,7 @@ package, which drives that system browser (``playwright install`` is never neede
 Skipped when either is missing. Screenshots go to ``test-artifacts/``.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -122,162 +123,143 @@ def lab(tmp_path_factory):
 
 
 def test_slider_moves_the_picture_in_jupyterlab(lab):
-    url, token = lab
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(60_000)
-        except Exception:
-            browser.close()
-            raise
-        try:
-            page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}")
-            page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
-            _accept_kernel_dialog(page)
-            _wait_for_kernel_idle(page)
+    with _run_all_in_lab(lab, NOTEBOOK, height=900, label="browser") as page:
+        image = page.locator(".jp-OutputArea-output img.widget-image").first
+        image.wait_for(timeout=120_000)  # kernel start + TensorFlow import + first picture
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        _wait_for_kernel_idle(page, timeout=300_000)  # the rest of the notebook has run
+        image.scroll_into_view_if_needed()
+        slider = page.locator(".widget-slider").first
+        readout = slider.locator(".widget-readout")
+        assert readout.inner_text().strip() == "0.00"
+        before = image.get_attribute("src")
+        page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
 
-            # Run > Run All Cells, as a learner would
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        # move the first slider with the keyboard: focus its handle, press "right" a few times
+        handle = slider.locator(".noUi-handle")
+        handle.click()
+        for _ in range(20):
+            handle.press("ArrowRight")
+        page.wait_for_function(
+            "([img, src]) => img.getAttribute('src') !== src",
+            arg=[image.element_handle(), before],
+            timeout=30_000,
+        )
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        assert float(readout.inner_text()) > 0
+        after = image.get_attribute("src")
+        page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
+        assert after != before
 
-            image = page.locator(".jp-OutputArea-output img.widget-image").first
-            image.wait_for(timeout=120_000)  # kernel start + TensorFlow import + first picture
-            page.wait_for_function(
-                "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-            )
-            _wait_for_kernel_idle(page, timeout=300_000)  # the rest of the notebook has run
-            image.scroll_into_view_if_needed()
-            slider = page.locator(".widget-slider").first
-            readout = slider.locator(".widget-readout")
-            assert readout.inner_text().strip() == "0.00"
-            before = image.get_attribute("src")
-            page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
-
-            # move the first slider with the keyboard: focus its handle, press "right" a few times
-            handle = slider.locator(".noUi-handle")
-            handle.click()
-            for _ in range(20):
-                handle.press("ArrowRight")
-            page.wait_for_function(
-                "([img, src]) => img.getAttribute('src') !== src",
-                arg=[image.element_handle(), before],
-                timeout=30_000,
-            )
-            page.wait_for_function(
-                "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-            )
-            assert float(readout.inner_text()) > 0
-            after = image.get_attribute("src")
-            page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
-            assert after != before
-
-            # and the picture itself differs, not only its URL
-            pixels = [image.screenshot()]
-            for _ in range(40):
-                handle.press("ArrowRight")
-            page.wait_for_function(
-                "([img, src]) => img.getAttribute('src') !== src",
-                arg=[image.element_handle(), after],
-                timeout=30_000,
-            )
-            page.wait_for_timeout(300)
-            pixels.append(image.screenshot())
-            assert pixels[0] != pixels[1]
-            page.screenshot(path=str(ARTIFACTS / "browser-moved-more.png"))
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "browser-failure.png"))  # what the page showed
-            raise
-        finally:
-            browser.close()
+        # and the picture itself differs, not only its URL
+        pixels = [image.screenshot()]
+        for _ in range(40):
+            handle.press("ArrowRight")
+        page.wait_for_function(
+            "([img, src]) => img.getAttribute('src') !== src",
+            arg=[image.element_handle(), after],
+            timeout=30_000,
+        )
+        page.wait_for_timeout(300)
+        pixels.append(image.screenshot())
+        assert pixels[0] != pixels[1]
+        page.screenshot(path=str(ARTIFACTS / "browser-moved-more.png"))
 
 
 def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
+    with _run_all_in_lab(lab, PLAYGROUND_SOURCE.name, height=1000, label="playground") as page:
+        outputs = page.locator(".jp-OutputArea-output")
+        play = outputs.locator("button.jupyter-button", has_text="Play").first
+        play.wait_for(timeout=180_000)
+        # the whole notebook has run (fast mode): this notebook's kernel is idle, no cell waits
+        page.wait_for_function(
+            "() => { const panel = document.querySelector("
+            "'.jp-NotebookPanel:not(.lm-mod-hidden)');"
+            " const s = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');"
+            " const prompts = [...panel.querySelectorAll('.jp-InputPrompt')]"
+            ".map(p => p.innerText);"
+            " return s && s.getAttribute('data-status') === 'idle' && prompts.length > 0"
+            " && !prompts.some(t => t.includes('*')); }",
+            timeout=300_000,
+        )
+        widget = play.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]")
+        status = widget.locator(".widget-html-content", has_text="seed").first
+        message = widget.locator(".widget-html-content").last
+        image = widget.locator("img.widget-image").first
+        slider = widget.locator(".widget-slider", has_text="D learning rate").first
+        widget.scroll_into_view_if_needed()
+        steps = [_step_of(status.inner_text())]
+        sources = [image.get_attribute("src")]
+        page.screenshot(path=str(ARTIFACTS / "playground-before.png"))
+
+        play.click()
+        for i in range(4):  # the counter and the picture change, again and again
+            page.wait_for_function(
+                "([el, text]) => el.innerText !== text",
+                arg=[status.element_handle(), status.inner_text()],
+                timeout=30_000,
+            )
+            steps.append(_step_of(status.inner_text()))
+            sources.append(image.get_attribute("src"))
+            if i == 1:  # while it plays, a slider still answers: the kernel reports the change
+                handle = slider.locator(".noUi-handle")
+                handle.click()
+                for _ in range(4):
+                    handle.press("ArrowRight")
+                page.wait_for_function(
+                    "el => el.innerText.includes('d lr is now')",
+                    arg=message.element_handle(),
+                    timeout=30_000,
+                )
+        page.screenshot(path=str(ARTIFACTS / "playground-playing.png"))
+        assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
+        assert len(set(sources)) >= 4
+
+        widget.locator("button.jupyter-button", has_text="Pause").first.click()
+        page.wait_for_timeout(1_000)  # the chunk under way ends, its frame is drawn
+        paused = (status.inner_text(), image.get_attribute("src"))
+        page.wait_for_timeout(2_000)
+        assert (status.inner_text(), image.get_attribute("src")) == paused
+        page.screenshot(path=str(ARTIFACTS / "playground-paused.png"))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _run_all_in_lab(lab, notebook, height, label):
+    """Chromium on ``notebook`` in the JupyterLab server ``lab``, the kernel ready and Run > Run
+    All Cells clicked, as a learner would; yields the page. On a failure it keeps a screenshot
+    and the notebook's stderr outputs in test-artifacts/ (``<label>-failure.*``); the browser
+    is always closed."""
     url, token = lab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": height})
             page.set_default_timeout(60_000)
-        except Exception:
-            browser.close()
-            raise
-        try:
-            page.goto(f"{url}/lab/tree/{PLAYGROUND_SOURCE.name}?token={token}")
+            page.goto(f"{url}/lab/tree/{notebook}?token={token}")
             page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
             _accept_kernel_dialog(page)
             _wait_for_kernel_idle(page)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-
-            outputs = page.locator(".jp-OutputArea-output")
-            play = outputs.locator("button.jupyter-button", has_text="Play").first
-            play.wait_for(timeout=180_000)
-            # the whole notebook has run (fast mode): this notebook's kernel is idle, no cell waits
-            page.wait_for_function(
-                "() => { const panel = document.querySelector("
-                "'.jp-NotebookPanel:not(.lm-mod-hidden)');"
-                " const s = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');"
-                " const prompts = [...panel.querySelectorAll('.jp-InputPrompt')]"
-                ".map(p => p.innerText);"
-                " return s && s.getAttribute('data-status') === 'idle' && prompts.length > 0"
-                " && !prompts.some(t => t.includes('*')); }",
-                timeout=300_000,
-            )
-            widget = play.locator(
-                "xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]"
-            )
-            status = widget.locator(".widget-html-content", has_text="seed").first
-            message = widget.locator(".widget-html-content").last
-            image = widget.locator("img.widget-image").first
-            slider = widget.locator(".widget-slider", has_text="D learning rate").first
-            widget.scroll_into_view_if_needed()
-            steps = [_step_of(status.inner_text())]
-            sources = [image.get_attribute("src")]
-            page.screenshot(path=str(ARTIFACTS / "playground-before.png"))
-
-            play.click()
-            for i in range(4):  # the counter and the picture change, again and again
-                page.wait_for_function(
-                    "([el, text]) => el.innerText !== text",
-                    arg=[status.element_handle(), status.inner_text()],
-                    timeout=30_000,
+            try:
+                yield page
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / f"{label}-failure.png"))
+                stderr = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+                (ARTIFACTS / f"{label}-failure.txt").write_text(
+                    "\n\n".join(stderr.all_inner_texts())
                 )
-                steps.append(_step_of(status.inner_text()))
-                sources.append(image.get_attribute("src"))
-                if i == 1:  # while it plays, a slider still answers: the kernel reports the change
-                    handle = slider.locator(".noUi-handle")
-                    handle.click()
-                    for _ in range(4):
-                        handle.press("ArrowRight")
-                    page.wait_for_function(
-                        "el => el.innerText.includes('d lr is now')",
-                        arg=message.element_handle(),
-                        timeout=30_000,
-                    )
-            page.screenshot(path=str(ARTIFACTS / "playground-playing.png"))
-            assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
-            assert len(set(sources)) >= 4
-
-            widget.locator("button.jupyter-button", has_text="Pause").first.click()
-            page.wait_for_timeout(1_000)  # the chunk under way ends, its frame is drawn
-            paused = (status.inner_text(), image.get_attribute("src"))
-            page.wait_for_timeout(2_000)
-            assert (status.inner_text(), image.get_attribute("src")) == paused
-            page.screenshot(path=str(ARTIFACTS / "playground-paused.png"))
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "playground-failure.png"))
-            stderr = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
-            errors = stderr.all_inner_texts()
-            (ARTIFACTS / "playground-failure.txt").write_text("\n\n".join(errors))
-            raise
+                raise
         finally:
             browser.close()
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 def _step_of(status_text):
