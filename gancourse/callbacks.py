@@ -20,7 +20,7 @@ import keras  # noqa: E402
 from tensorflow.core.framework import summary_pb2  # noqa: E402
 
 from . import viz  # noqa: E402
-from .errors import ModelError, TrainingError  # noqa: E402
+from .errors import ConfigError, ModelError, TrainingError  # noqa: E402
 from .files import atomic_write, output_error, write_text  # noqa: E402
 from .sampling import generate_images, sample_latent  # noqa: E402
 
@@ -243,19 +243,25 @@ class HistoryLogger(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.rows = load_history(self.run_dir)
+        self._t0, self._cpu0 = time.perf_counter(), time.process_time()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.rows = [
             r for r in self.rows if r["epoch"] <= epoch
         ]  # a resumed epoch replaces its old row
-        self._t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        # The clocks run from the end of the previous epoch (or the start of training), so
+        # the rows add up to the whole training time, grids and checkpoints included: the
+        # time budget of a resumed run is counted from them.
+        now, cpu = time.perf_counter(), time.process_time()
         row = {
             "epoch": epoch + 1,
             **{k: float(v) for k, v in (logs or {}).items()},
-            "seconds": round(time.perf_counter() - self._t0, 2),
+            "seconds": round(now - self._t0, 2),
+            "cpu_seconds": round(cpu - self._cpu0, 2),
         }
+        self._t0, self._cpu0 = now, cpu
         self.rows.append(row)
         self._write()
 
@@ -480,19 +486,84 @@ def _finite(logs) -> bool:
     return all(math.isfinite(float(v)) for v in (logs or {}).values())
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training after ``seconds`` of wall time (checked after every batch), so that
-    models can be compared at equal training time rather than equal epochs."""
+#: Clocks a :class:`TimeBudget` can count: elapsed time, or this process's CPU time
+#: (all its threads; unaffected by other programs sharing the machine).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
-    def __init__(self, seconds: float):
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after ``seconds`` of ``clock`` time (``"wall"`` or ``"cpu"``, checked
+    after every batch), so that models can be compared at equal training time rather than
+    equal epochs. ``spent``: seconds already used by earlier calls (a resumed run).
+    :attr:`fraction` is the share of the budget used so far."""
+
+    def __init__(self, seconds: float, clock: str = "wall", spent: float = 0.0):
         super().__init__()
-        self.seconds = seconds
+        if clock not in CLOCKS:
+            raise ConfigError(f"clock must be one of {', '.join(CLOCKS)}, not {clock!r}.")
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not (math.isfinite(seconds) and seconds > 0)
+        ):
+            raise ConfigError(
+                f"a time budget must be a positive number of seconds, not {seconds!r}."
+            )
+        self.seconds, self.clock, self.spent = float(seconds), clock, float(spent)
         self.steps = 0
+        self._t0 = CLOCKS[clock]()
+
+    @property
+    def used(self) -> float:
+        """Seconds of the budget used, earlier calls included."""
+        return self.spent + CLOCKS[self.clock]() - self._t0
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.used / self.seconds)
 
     def on_train_begin(self, logs=None):
-        self._t0 = time.perf_counter()
+        self._t0 = CLOCKS[self.clock]()
+        if self.spent >= self.seconds:
+            self.model.stop_training = True
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
-        if time.perf_counter() - self._t0 > self.seconds:
+        if self.used > self.seconds:
             self.model.stop_training = True
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+    """Lower both learning rates of a GAN compiled with ``lr_decay`` linearly to 0 over the
+    last ``gan.lr_decay`` share of the training (see :meth:`GAN.compile`), before every
+    batch. The share of the training done is that of ``budget`` (a :class:`TimeBudget`)
+    when given, else the batches done out of ``epochs`` epochs."""
+
+    def __init__(self, epochs: int | None = None, budget: TimeBudget | None = None):
+        super().__init__()
+        if budget is None and not epochs:
+            raise ConfigError("LearningRateDecay needs the number of epochs or a TimeBudget.")
+        self.epochs, self.budget = epochs, budget
+        self._epoch = 0
+
+    def progress(self, batch: int = 0) -> float:
+        """The share of the training done, in [0, 1]."""
+        if self.budget is not None:
+            return self.budget.fraction
+        steps = (self.params or {}).get("steps") or 1
+        return min(1.0, (self._epoch + batch / steps) / self.epochs)
+
+    def scale(self, batch: int = 0) -> float:
+        """The factor applied to the starting rates: 1 until the decay starts, then falling
+        linearly to 0 at the end of the training."""
+        return min(1.0, max(0.0, (1.0 - self.progress(batch)) / self.model.lr_decay))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        k = self.scale(batch)
+        for opt, base in zip(
+            (self.model.g_optimizer, self.model.d_optimizer), self.model.base_learning_rates
+        ):
+            opt.learning_rate.assign(base * k)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -80,6 +81,20 @@ def _parser():
         "--epochs", type=_positive, default=10, help="train until this many epochs are done"
     )
     t.add_argument(
+        "--time-budget",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop after this much training time, counting earlier sessions of a resumed "
+        "run (--epochs is then an upper limit; default: no budget)",
+    )
+    t.add_argument(
+        "--budget-clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="what --time-budget counts: elapsed time, or this process's CPU time, which "
+        "other programs on the machine do not eat into",
+    )
+    t.add_argument(
         "--scenario",
         choices=SCENARIOS,
         default=DEFAULTS.scenario,
@@ -148,6 +163,14 @@ def _parser():
         type=_positive,
         default=DEFAULTS.r1_every,
         help="lazy R1: apply the penalty every k steps, scaled by k",
+    )
+    s9.add_argument(
+        "--lr-decay",
+        type=float,
+        default=DEFAULTS.lr_decay,
+        metavar="SHARE",
+        help="lower both learning rates linearly to 0 over this last share of the training "
+        "(its epochs or --time-budget), e.g. 0.5 (0 = constant)",
     )
     s9.add_argument(
         "--augment",
@@ -272,6 +295,16 @@ def _positive(text):
     return value
 
 
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
 def _nonnegative(text):
     try:
         value = int(text)
@@ -338,6 +371,7 @@ def _train(args):
         r1_gamma=args.r1_gamma,
         r1_every=args.r1_every,
         augment=args.augment,
+        lr_decay=args.lr_decay,
     )
     name = f"{cfg.model}{'-' + cfg.scenario if cfg.scenario else ''}-{cfg.dataset}"
     out = args.out or config.runs_dir() / name
@@ -387,6 +421,8 @@ def _train(args):
             sample_every=args.sample_every,
             keep_checkpoints=args.keep_checkpoints,
             strategy=strategy,
+            time_budget=args.time_budget,
+            budget_clock=args.budget_clock,
         )
     except BaseException:
         # a new run that failed before its first checkpoint leaves no folder behind

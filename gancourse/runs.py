@@ -57,7 +57,9 @@ class RunConfig:
     discriminator), ``upsampling`` (one of :data:`UPSAMPLINGS`), ``loss`` (one of
     :data:`LOSSES`; None is the kind's default), ``g_lr``/``d_lr`` (TTUR; None is the kind's
     default), ``r1_gamma``/``r1_every`` (R1 penalty, lazy every k steps) and ``augment`` (a
-    DiffAugment policy such as "color,translation,cutout").
+    DiffAugment policy such as "color,translation,cutout"). ``lr_decay``: the share of the
+    training, at its end, over which both learning rates fall linearly to 0 (0 = off; 0.5 =
+    the second half, as in pix2pix and CycleGAN).
     """
 
     model: str = "dcgan"
@@ -79,6 +81,7 @@ class RunConfig:
     r1_gamma: float = 0.0
     r1_every: int = 1
     augment: str | None = None
+    lr_decay: float = 0.0
     # Facts about the dataset, filled in by validate() (written to config.json for readers).
     image_shape: tuple = field(default=(), compare=False)
     num_classes: int = field(default=0, compare=False)
@@ -145,6 +148,12 @@ class RunConfig:
                 f"--augment must be a policy such as 'color,translation,cutout', "
                 f"not {self.augment!r}."
             )
+        if not (_number(self.lr_decay) and 0 <= self.lr_decay <= 1):
+            raise ConfigError(
+                f"--lr-decay must be a share of the training in [0, 1] such as 0.5 "
+                f"(0 = constant learning rates), not {self.lr_decay!r}."
+            )
+        self.lr_decay = float(self.lr_decay)
         if self.model in ("wgan", "wgan-gp") and (self.loss is not None or self.r1_gamma):
             raise ConfigError(
                 f"--model {self.model} trains with the Wasserstein loss and its own "

@@ -102,6 +102,7 @@ class GAN(keras.Model):
         r1_gamma=0.0,
         r1_every=1,
         augment=None,
+        lr_decay=0.0,
         **kwargs,
     ):
         """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
@@ -126,6 +127,11 @@ class GAN(keras.Model):
         ``augment``: a DiffAugment policy such as "color,translation,cutout" (Zhao et al.
         2020, :mod:`gancourse.augment`): real and generated images are randomly transformed
         every time D sees them, in both networks' updates. For small datasets.
+
+        ``lr_decay``: the share of the training, at its end, over which :func:`train` lowers
+        both learning rates linearly to 0 (0 = constant rates; 0.5 = the second half, the
+        schedule of pix2pix and CycleGAN, Isola et al. 2017, Zhu et al. 2017). The end is the
+        last epoch, or the end of ``train``'s ``time_budget``.
         """
         from .augment import parse_policy
 
@@ -147,6 +153,7 @@ class GAN(keras.Model):
         self._set_r1(r1_gamma, r1_every)
         self.augment_policy = ",".join(parse_policy(augment))
         self._prepare_optimizers()
+        self._set_lr_decay(lr_decay)
 
     def fit(self, *args, **kwargs):
         """``keras.Model.fit`` with ``shuffle=False`` by default: the course's ``tf.data``
@@ -331,6 +338,28 @@ class GAN(keras.Model):
                 )
         return given if given is not None else make(float(default_lr if lr is None else lr))
 
+    def _set_lr_decay(self, fraction):
+        """Remember the decay share and the optimizers' starting rates (the rates the
+        :class:`~gancourse.callbacks.LearningRateDecay` of :func:`train` scales down)."""
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+            fraction = float("nan")
+        if not 0.0 <= fraction <= 1.0:
+            raise ModelError(f"lr_decay must be a share in [0, 1] such as 0.5, not {fraction!r}")
+        self.lr_decay = float(fraction)
+        self.base_learning_rates = None
+        if self.lr_decay:
+            optimizers = (self.g_optimizer, self.d_optimizer)
+            rates = [
+                getattr(getattr(o, "inner_optimizer", o), "_learning_rate", None)
+                for o in optimizers
+            ]
+            if any(callable(r) for r in rates):  # a LearningRateSchedule or a function
+                raise ModelError(
+                    "lr_decay needs optimizers with a constant learning rate (not a "
+                    "LearningRateSchedule): give one or the other."
+                )
+            self.base_learning_rates = tuple(float(o.learning_rate) for o in optimizers)
+
     def _set_r1(self, gamma, every):
         if (
             isinstance(gamma, bool)
@@ -422,12 +451,13 @@ class WGAN(GAN):
         g_lr=None,
         d_lr=None,
         augment=None,
+        lr_decay=0.0,
         **kwargs,
     ):
         """Defaults follow the papers: with ``gp_weight`` Adam(1e-4, beta_1=0, beta_2=0.9);
         otherwise weight clipping at 0.01 with RMSprop(5e-5). ``g_lr``, ``d_lr`` (TTUR) and
-        ``augment`` (DiffAugment; the penalty is then taken between augmented images): as
-        in :meth:`GAN.compile`."""
+        ``augment`` (DiffAugment; the penalty is then taken between augmented images) and
+        ``lr_decay``: as in :meth:`GAN.compile`."""
         from .augment import parse_policy
 
         if clip_value is None and gp_weight is None:
@@ -447,6 +477,7 @@ class WGAN(GAN):
         self.r1_gamma, self.r1_every = 0.0, 1
         self.augment_policy = ",".join(parse_policy(augment))
         self._prepare_optimizers()
+        self._set_lr_decay(lr_decay)
         self._critic_steps = self.d_optimizer.iterations
 
     def metric_names(self):
@@ -506,6 +537,8 @@ def train(
     keep_checkpoints: int | None = 3,
     tensorboard: bool = True,
     strategy=None,
+    time_budget: float | None = None,
+    budget_clock: str = "wall",
 ):
     """Fit ``gan`` on ``dataset`` for ``epochs`` epochs with the course's callbacks.
 
@@ -533,6 +566,14 @@ def train(
     BatchNorm layers keep per-replica batch statistics (as ``keras`` does by default). A run
     may resume under another strategy: the strategy is not part of its ``config``.
     ``None`` trains with the strategy the GAN was built under (none for a plain GAN).
+
+    ``time_budget``: stop after that many seconds of ``budget_clock`` time ("wall", or
+    "cpu": this process's CPU time, which other programs on the machine do not eat into),
+    counting the epochs of earlier calls of a resumed run (their ``seconds`` or
+    ``cpu_seconds`` in the history); ``epochs`` is then an upper limit. The epoch the budget
+    ends in is cut short, logged and checkpointed like the others. A GAN compiled with
+    ``lr_decay`` decays its learning rates towards the end of the budget (without one:
+    towards the end of ``epochs``).
     """
     from . import callbacks as cb
 
@@ -540,7 +581,7 @@ def train(
     _check_data(gan, dataset, strategy.num_replicas_in_sync)
     with strategy.scope():
         cbs = [cb.NanGuard()]
-        start = 0
+        start, spent = 0, 0.0
         if run_dir is not None:
             run_dir = Path(run_dir)
             if config is not None and not config.check_resume(run_dir):
@@ -549,6 +590,7 @@ def train(
                 run_dir / "checkpoints", every=checkpoint_every, max_to_keep=keep_checkpoints
             )
             start = ckpt.restore(gan)
+            spent = _time_spent(run_dir, start, budget_clock)
             # history first: a kill between the two leaves a row that resuming drops and redoes,
             # never a checkpoint whose row is missing
             cbs += [cb.HistoryLogger(run_dir), ckpt]
@@ -562,11 +604,23 @@ def train(
             cbs.append(grid)
         if run_dir is not None and tensorboard:
             cbs.append(cb.TensorBoardLogger(run_dir / "tensorboard", grid=grid))  # after the grid
+        budget = None
+        if time_budget is not None:
+            budget = cb.TimeBudget(time_budget, clock=budget_clock, spent=spent)
+            cbs.insert(1, budget)  # before the loggers: its decision is known at epoch end
+        if getattr(gan, "lr_decay", 0.0):
+            cbs.insert(1, cb.LearningRateDecay(epochs=epochs, budget=budget))
         if progress:
             cbs.append(cb.ProgressBar())
         cbs += list(extra_callbacks)
         if 0 < start < epochs:
             print(f"Resuming training at epoch {start + 1}.")
+        if budget is not None and spent >= time_budget:
+            print(
+                f"The time budget of {time_budget:g} s ({budget_clock}) is used up "
+                f"({spent:.0f} s in {start} epochs): nothing to do. Raise it to train further."
+            )
+            return None
         if start >= epochs:
             print(
                 f"Already trained for {start} epochs (asked for {epochs}): nothing to do. "
@@ -582,6 +636,16 @@ def train(
             steps_per_epoch=steps_per_epoch,
         )
         return history
+
+
+def _time_spent(run_dir, epochs_done, clock):
+    """Seconds of ``clock`` time the first ``epochs_done`` epochs of a run took, from its
+    history (wall seconds for rows written before CPU time was recorded)."""
+    from .callbacks import load_history
+
+    key = "cpu_seconds" if clock == "cpu" else "seconds"
+    rows = [r for r in load_history(run_dir) if r["epoch"] <= epochs_done]
+    return float(sum(r.get(key, r.get("seconds", 0.0)) for r in rows))
 
 
 def _check_data(gan, dataset, replicas):
@@ -660,6 +724,7 @@ def build_gan(
     r1_gamma=0.0,
     r1_every=1,
     augment=None,
+    lr_decay=0.0,
     strategy=None,
 ):
     """A compiled GAN of one of the course's kinds, with the course's default models and
@@ -679,7 +744,8 @@ def build_gan(
       "bilinear"; DCGAN generators). Not with ``scenario`` (those keep the study's models).
     - training (:meth:`GAN.compile`): ``loss`` ("non-saturating", "minimax", "hinge"; not
       for the WGANs, which have their own), ``g_lr``/``d_lr`` (TTUR), ``r1_gamma``/
-      ``r1_every`` (R1 penalty; not for the WGANs), ``augment`` (DiffAugment policy).
+      ``r1_every`` (R1 penalty; not for the WGANs), ``augment`` (DiffAugment policy),
+      ``lr_decay`` (linear decay of both rates to 0 over the end of the training).
     - the generator's average (:class:`GAN`): ``ema`` with ``ema_warmup``.
 
     ``strategy``: a ``tf.distribute`` strategy (see :func:`make_strategy`) in whose scope the
@@ -753,7 +819,13 @@ def build_gan(
                 ),
                 **common,
             )
-            gan.compile(gp_weight=10.0 if gp else None, g_lr=g_lr, d_lr=d_lr, augment=augment)
+            gan.compile(
+                gp_weight=10.0 if gp else None,
+                g_lr=g_lr,
+                d_lr=d_lr,
+                augment=augment,
+                lr_decay=lr_decay,
+            )
             return gan
         gan.compile(
             loss=loss or "non-saturating",
@@ -762,6 +834,7 @@ def build_gan(
             r1_gamma=r1_gamma,
             r1_every=r1_every,
             augment=augment,
+            lr_decay=lr_decay,
         )
         return gan
 

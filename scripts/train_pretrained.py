@@ -10,8 +10,8 @@ trainings run at once, at ``nice`` 5 so the machine stays usable.
     GANCOURSE_DATA_DIR=/path/to/data python scripts/train_pretrained.py --only dcgan-mnist
     python scripts/train_pretrained.py --export-only     # runs already trained
 
-On 2 CPU cores without a GPU (shared with other jobs) this took a few hours; the wall time
-of every generator is in the manifest.
+Each run stops at its CPU-time budget (see ``PLAN``); on 2 CPU cores without a GPU the four
+take about two hours. The wall and CPU time of every generator are in the manifest.
 """
 
 from __future__ import annotations
@@ -24,20 +24,33 @@ import sys
 import time
 from pathlib import Path
 
-#: name -> (model, dataset, epochs, extra CLI arguments). CIFAR-10 first: it takes longest.
+#: The recipe of notebook 09 (EMA with warm-up, learning rates decaying linearly to 0 over
+#: the second half) trained for a CPU-time budget: the wall time the manifest recorded for
+#: the previous generators (0.1.x, trained with constant rates and a fixed number of epochs
+#: on a shared machine), so the new ones use no more CPU time than the old ones took.
+RECIPE = ["--ema", "0.999", "--ema-warmup", "--lr-decay", "0.5", "--budget-clock", "cpu"]
+
+#: name -> (model, dataset, CPU-seconds budget, extra CLI arguments). CIFAR-10 first: it
+#: takes longest. The epochs are only an upper limit: the budget ends each run.
 PLAN = {
-    "dcgan-cifar10": ("dcgan", "cifar10", 20, ["--ema", "0.999"]),
-    "dcgan-fashion_mnist": ("dcgan", "fashion_mnist", 10, ["--ema", "0.999"]),
-    "dcgan-mnist": ("dcgan", "mnist", 15, ["--ema", "0.999"]),
-    "cgan-fashion_mnist": ("cgan", "fashion_mnist", 8, ["--ema", "0.999"]),
+    "dcgan-cifar10": ("dcgan", "cifar10", 2754, RECIPE),
+    "dcgan-fashion_mnist": ("dcgan", "fashion_mnist", 3285, RECIPE),
+    "dcgan-mnist": ("dcgan", "mnist", 3766, RECIPE),
+    "cgan-fashion_mnist": ("cgan", "fashion_mnist", 2376, RECIPE),
 }
+MAX_EPOCHS = 500
 
+#: Each job gets one thread: two single-threaded jobs on a 2-core machine train about 20%
+#: more images per CPU-second than one job on two threads (measured with
+#: benchmarks/throughput.py's models: 634 vs 539 images per CPU-second), and the CPU-time
+#: budget then counts no time spent waiting on the other thread.
+THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
-#: Recorded with each export: the wall times depend on what else the machine was doing.
+#: Recorded with each export.
 NOTES = (
-    "wall_time_s is the sum of the epoch times reported by the run; the machine was shared "
-    "with other training jobs at the time (load average about 10 on 2 cores), so an idle "
-    "machine is several times faster"
+    "trained for a CPU-time budget (--time-budget with --budget-clock cpu) equal to the "
+    "wall time recorded for the previous version of this generator; one thread per job, "
+    "two jobs at a time on 2 cores; wall_time_s is the sum of the epoch times"
 )
 
 
@@ -66,7 +79,7 @@ def main(argv=None):
 
 def command(name, runs):
     """The ``gancourse train`` command line of one generator."""
-    model, dataset, epochs, extra = PLAN[name]
+    model, dataset, budget, extra = PLAN[name]
     return [
         "gancourse",
         "train",
@@ -75,7 +88,9 @@ def command(name, runs):
         "--dataset",
         dataset,
         "--epochs",
-        str(epochs),
+        str(MAX_EPOCHS),
+        "--time-budget",
+        str(budget),
         *extra,
         "--out",
         str(Path(runs) / name),
@@ -94,7 +109,9 @@ def train_all(names, runs, jobs):
             log = open(runs / f"{name}.log", "a")
             print(f"start {name}: {shlex.join(command(name, runs))}", flush=True)
             running[name] = (
-                subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
+                subprocess.Popen(
+                    cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **THREADS}
+                ),
                 log,
                 time.time(),
             )

@@ -29,6 +29,8 @@ TINY = ["--model", "dcgan", "--dataset", "fashion_mnist", "--subset", "128"]
         (dict(model="stylegan"), "--model must be one of"),
         (dict(latent_dim=0), "--latent-dim must be a whole number between 1"),
         (dict(batch_size=2.5), "--batch-size must be a whole number"),
+        (dict(lr_decay=1.5), "--lr-decay must be a share of the training in [0, 1]"),
+        (dict(lr_decay=math.nan), "--lr-decay must be a share"),
     ],
 )
 def test_out_of_range_options_are_refused(options, message):
@@ -270,3 +272,33 @@ def test_stabilising_options_from_the_cli_reach_the_model_and_survive_a_resume(t
     assert "Resuming training at epoch 2" in capsys.readouterr().out
     assert main(["train", *TINY, "--epochs", "3", "--out", str(run), *options[:-2]]) == 2
     assert "--d-lr was 0.0004, now none" in capsys.readouterr().err
+
+
+def test_a_cpu_time_budget_ends_the_run_and_a_resume_respects_it(tmp_path, capsys):
+    """The run stops within its budget (an epoch is cut short), its history records wall and
+    CPU seconds that add up to the budget, and calling it again trains nothing more."""
+    run = tmp_path / "run"
+    budget = ["--time-budget", "4", "--budget-clock", "cpu", "--lr-decay", "0.5"]
+    assert main(["train", *TINY, "--epochs", "500", "--out", str(run), *budget]) == 0
+    rows = json.loads((run / "history.json").read_text())
+    assert 1 <= len(rows) < 500
+    assert all(r["cpu_seconds"] > 0 and r["seconds"] > 0 for r in rows)
+    assert sum(r["cpu_seconds"] for r in rows) >= 4.0
+    assert load_config(run).lr_decay == 0.5
+    capsys.readouterr()
+    assert main(["train", *TINY, "--epochs", "500", "--out", str(run), *budget]) == 0
+    assert "time budget of 4 s (cpu) is used up" in capsys.readouterr().out
+    assert len(json.loads((run / "history.json").read_text())) == len(rows)
+    # a larger budget resumes where the run stopped
+    more = ["--time-budget", "6", "--budget-clock", "cpu", "--lr-decay", "0.5"]
+    assert main(["train", *TINY, "--epochs", "500", "--out", str(run), *more]) == 0
+    assert len(json.loads((run / "history.json").read_text())) > len(rows)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "nan", "soon"])
+def test_a_bad_time_budget_is_refused(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as e:
+        main(["train", *TINY, "--time-budget", value, "--out", str(tmp_path / "r")])
+    assert e.value.code == 2
+    assert "--time-budget" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -237,6 +237,47 @@ def test_ema_warmup_starts_from_the_trained_weights():
         gc.GAN(m.toy_generator(), m.toy_discriminator(), ema=1.5)
 
 
+# ---------------------------------------------------------------- learning-rate decay
+
+
+def test_lr_decay_holds_the_rates_then_lowers_them_linearly_to_zero(tmp_path):
+    """Over 2 epochs of 4 steps with lr_decay=0.5: steps 0-4 at the full rates, then
+    3/4, 2/4, 1/4 of them (the rate in force at each step is recorded before it)."""
+    gan = training.build_gan("dcgan", latent_dim=LATENT, g_lr=1e-4, d_lr=4e-4, lr_decay=0.5)
+    assert gan.base_learning_rates == pytest.approx((1e-4, 4e-4))
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: seen.append(
+            (float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.learning_rate))
+        )
+    )
+    training.train(gan, small_pipeline(), 2, extra_callbacks=[record], progress=False)
+    g = [a for a, _ in seen]
+    assert g == pytest.approx([1e-4] * 5 + [0.75e-4, 0.5e-4, 0.25e-4])
+    assert [d / a for a, d in seen] == pytest.approx([4.0] * 8)  # both networks alike
+    # without lr_decay the rates stay put
+    plain = training.build_gan("dcgan", latent_dim=LATENT)
+    training.train(plain, small_pipeline(), 1, progress=False)
+    assert float(plain.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    with pytest.raises(ModelError, match="lr_decay must be"):
+        training.build_gan("dcgan", latent_dim=LATENT, lr_decay=1.5)
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)
+    with pytest.raises(ModelError, match="constant learning rate"):
+        plain.compile(g_optimizer=keras.optimizers.Adam(schedule), lr_decay=0.5)
+
+
+def test_lr_decay_follows_a_time_budget():
+    from gancourse.callbacks import LearningRateDecay, TimeBudget
+
+    gan = training.build_gan("dcgan", latent_dim=LATENT, lr_decay=0.5)
+    budget = TimeBudget(100.0, clock="cpu", spent=75.0)  # 3/4 of the budget used
+    decay = LearningRateDecay(epochs=1000, budget=budget)
+    decay.set_model(gan)
+    assert decay.scale() == pytest.approx(0.5, abs=0.01)
+    decay.on_train_batch_begin(0)
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4, rel=0.02)
+
+
 # ---------------------------------------------------------------- minibatch std
 
 
