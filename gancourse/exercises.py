@@ -88,6 +88,85 @@ def check_smoothed_targets(fn) -> bool:
     return _yes("real targets 0.9, fakes stay 0.")
 
 
+def check_train_step(fn) -> bool:
+    """02: ``fn(generator, discriminator, g_opt, d_opt, real, z)`` must take one training
+    step of the GAN with the non-saturating loss and return ``(d_loss, g_loss, ...)``.
+    Checked on two small networks against :meth:`gancourse.GAN.train_step` from the same
+    weights, noise and plain SGD optimizers: same losses, same new weights."""
+    tf, keras = _tensorflow()
+    from .training import GAN
+
+    keras.utils.set_random_seed(2)
+    g = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(16, activation="tanh"),
+            keras.layers.Reshape((4, 4, 1)),
+        ]
+    )
+    d = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Dense(1),
+        ]
+    )
+    rng = np.random.default_rng(2)
+    real = tf.constant(rng.uniform(-1, 1, (16, 4, 4, 1)).astype("float32"))
+    z = tf.constant(rng.standard_normal((16, 8)).astype("float32"))
+    fake_logits = d(g(z, training=True), training=True)
+    g0, d0 = g.get_weights(), d.get_weights()
+
+    gan = GAN(keras.models.clone_model(g), keras.models.clone_model(d))
+    gan.generator.set_weights(g0)
+    gan.discriminator.set_weights(d0)
+    gan.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+    gan.sample_noise = lambda n: z
+    logs = gan.train_step(real)
+    want_d, want_g = float(logs["d_loss"]), float(logs["g_loss"])
+    try:
+        out = fn(g, d, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), real, z)
+        got_d, got_g = float(out[0]), float(out[1])
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if not math.isclose(got_d, want_d, rel_tol=1e-4, abs_tol=1e-5):
+        return _no(
+            f"D's loss is {got_d:.4f}, expected {want_d:.4f}: D's targets are 1 for real "
+            f"images and 0 for fakes, and its loss is the sum of the two cross-entropies."
+        )
+    if not math.isclose(got_g, want_g, rel_tol=1e-4, abs_tol=1e-5):
+        minimax = -float(np.mean(_softplus(np.asarray(fake_logits))))  # -BCE(0, D(G(z)))
+        hint = (
+            "that is the minimax (saturating) loss; the non-saturating one is BCE(1, D(G(z)))"
+            if math.isclose(got_g, minimax, rel_tol=1e-4)
+            else "G wants D to call its fakes real: BCE with target 1 on D(G(z))"
+        )
+        return _no(f"G's loss is {got_g:.4f}, expected {want_g:.4f}: {hint}.")
+    for net, before, package, who in (
+        (g, g0, gan.generator, "generator"),
+        (d, d0, gan.discriminator, "discriminator"),
+    ):
+        mine = net.get_weights()
+        if all(np.allclose(a, b) for a, b in zip(mine, before)):
+            return _no(
+                f"the losses are right but the {who} did not move: apply its gradients with "
+                f"its optimizer."
+            )
+        if not all(np.allclose(a, b, atol=1e-5) for a, b in zip(mine, package.get_weights())):
+            return _no(
+                f"the losses are right but the {who} moved differently: each network steps "
+                f"on the gradient of its own loss with respect to its own variables (one "
+                f"tape per network), from the same forward pass."
+            )
+    return _yes(
+        f"same losses (D {want_d:.4f}, G {want_g:.4f}) and the same new weights as "
+        f"gancourse.GAN.train_step."
+    )
+
+
 def check_param_count(answer, model) -> bool:
     """02/03: the total number of parameters of ``model`` (worked out by hand)."""
     from .models import count_params
@@ -153,6 +232,62 @@ def check_linear_penalty(answer) -> bool:
     return _no("the gradient of w.x is w everywhere; its norm is sqrt(1.2^2 + 1.6^2)")
 
 
+def check_gradient_penalty(fn) -> bool:
+    """04: ``fn(critic, real, fake)`` must return the WGAN-GP penalty
+    E[(||grad f(x_hat)|| - 1)^2] at x_hat = a x + (1 - a) G(z), a ~ U(0, 1) per image, like
+    :func:`gancourse.losses.gradient_penalty`. Checked with a critic f(x) = w ||x||^2 / 2
+    (its gradient is w x_hat, so the penalty's expected value is known: 1/3 for the batch
+    below) and at x_hat = 0, where a square root without a small epsilon inside has an
+    infinite slope and the critic's update would be NaN."""
+    tf, keras = _tensorflow()
+    from . import losses
+
+    critic = keras.Sequential([keras.Input((8, 8, 1)), _half_squared_norm()])
+    n = 4096
+    real = tf.fill((n, 8, 8, 1), 0.25)  # |x| = 2: x_hat = a x has norm 2a
+    fake = tf.zeros((n, 8, 8, 1))
+    keras.utils.set_random_seed(4)
+    want = float(losses.gradient_penalty(critic, real, fake))  # about E(2a - 1)^2 = 1/3
+    try:
+        got = float(fn(critic, real, fake))
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if not math.isfinite(got):
+        return _no(f"the penalty is {got}; look for a division by zero or a log.")
+    if abs(got - want) > 0.05:
+        hints = [  # what typical slips give on this batch (their expected values)
+            (1.81, "alpha must be uniform in [0, 1] (keras.random.uniform), not normal"),
+            (0.5, "square the difference: (||grad|| - 1)^2"),
+            (1.533, "use the norm ||grad||, not its square"),
+            (0.024, "draw one alpha per image (shape (batch, 1, 1, 1)), not one per pixel"),
+        ]
+        hint = min(hints, key=lambda h: abs(h[0] - got))
+        hint = (
+            hint[1]
+            if abs(hint[0] - got) < 0.1 * hint[0] + 0.01
+            else (
+                "differentiate the critic's output with respect to x_hat (tape.watch(x_hat)), "
+                "take each image's gradient norm, then average (norm - 1)^2"
+            )
+        )
+        return _no(f"your penalty is {got:.3f} on this batch, expected about {want:.3f}: {hint}.")
+    zero = tf.zeros((8, 8, 8, 1))
+    with tf.GradientTape() as tape:
+        value = fn(critic, zero, zero)
+    grads = tape.gradient(value, critic.trainable_variables)
+    if any(gr is None for gr in grads):
+        return _no("no gradient reaches the critic's weights: compute the penalty with TensorFlow.")
+    if not all(np.all(np.isfinite(np.asarray(gr))) for gr in grads):
+        return _no(
+            "where the critic's gradient is exactly 0, your penalty's own gradient is NaN: "
+            "sqrt has an infinite slope at 0. Take sqrt(sum(grad^2) + 1e-12)."
+        )
+    return _yes(
+        f"{got:.3f} on this batch (the package: {want:.3f}; in expectation 1/3), and a finite "
+        f"update where the critic's gradient vanishes."
+    )
+
+
 def check_grid_labels(fn) -> bool:
     """05: ``fn(classes, cols)`` gives the labels of a class-by-row grid, row by row."""
     try:
@@ -171,6 +306,54 @@ def check_concat_dense(answer) -> bool:
     if int(answer) == 150 * 7 * 7 * 128:
         return _yes(f"(100 + 50) x 6272 = {150 * 6272:,} weights.")
     return _no("inputs x outputs: the input is the concatenation, 100 + 50 = 150 wide")
+
+
+def check_label_conditioning(fn) -> bool:
+    """05: ``fn(images, labels, embedding, dense)`` must build what the conditional
+    discriminator sees: the label, embedded (``embedding``, then flattened) and mapped by
+    ``dense`` to one number per pixel, reshaped to an image-sized plane and concatenated to
+    the images as one more channel. Checked against the ``image_and_label`` layer of
+    :func:`gancourse.models.cgan_dcgan_discriminator` with the same layers."""
+    tf, keras = _tensorflow()
+    from .models import cgan_dcgan_discriminator
+
+    keras.utils.set_random_seed(5)
+    d = cgan_dcgan_discriminator(width=8)
+    inner = keras.Model(d.inputs, d.get_layer("image_and_label").output)
+    rng = np.random.default_rng(5)
+    images = rng.uniform(-1, 1, (6, 28, 28, 1)).astype("float32")
+    labels = np.array([[0], [1], [2], [7], [9], [3]], "int32")
+    want = np.asarray(inner([images, labels]))
+    try:
+        got = np.asarray(
+            fn(
+                tf.constant(images),
+                tf.constant(labels),
+                d.get_layer("label_embedding"),
+                d.get_layer("label_dense"),
+            )
+        )
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if got.shape != want.shape:
+        return _no(
+            f"the result has shape {got.shape}, expected {want.shape}: reshape the label's "
+            f"{28 * 28} numbers to (batch, 28, 28, 1) and concatenate along the channel axis "
+            f"(axis=-1)."
+        )
+    if np.allclose(got[..., 1:], want[..., :1]) and np.allclose(got[..., :1], want[..., 1:]):
+        return _no("the image must come first and the label's plane second (channel order).")
+    if not np.allclose(got, want, atol=1e-5):
+        if np.allclose(got[..., 0], images[..., 0]):
+            return _no(
+                "the image channel is right but the label's plane is not: embedding(labels), "
+                "flatten, dense, reshape."
+            )
+        return _no("the values differ from the package's: concatenate, do not add or multiply.")
+    return _yes(
+        "the same (batch, 28, 28, 2) input as the package's discriminator: the image and a "
+        "learned plane that tells D which class to judge against."
+    )
 
 
 def check_start_sizes(answer_32, answer_64) -> bool:
@@ -258,6 +441,45 @@ def check_frechet_1d(fn) -> bool:
     )
 
 
+def check_frechet_distance(fn) -> bool:
+    """08: ``fn(features1, features2)`` must return the Frechet distance between two sets of
+    feature vectors (one row per image), |m1 - m2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)), like
+    :func:`gancourse.metrics.fid_from_features`; checked on random correlated features."""
+    from .metrics import fid_from_features
+
+    rng = np.random.default_rng(8)
+    mix = rng.standard_normal((6, 6))
+    a = rng.standard_normal((300, 6)) @ mix  # few rows: a transposed slip stays fast
+    b = rng.standard_normal((300, 6)) @ (mix + 0.5 * rng.standard_normal((6, 6))) + 0.3
+    for f1, f2 in ((a, b), (a, a)):
+        want = fid_from_features(f1, f2)
+        try:
+            got = float(np.real(fn(f1.copy(), f2.copy())))
+        except Exception as e:
+            return _no(f"your function raised {type(e).__name__}: {e}")
+        if math.isclose(got, want, rel_tol=1e-3, abs_tol=1e-4):
+            continue
+        m1, m2 = f1.mean(0), f2.mean(0)
+        s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+        elementwise = float(
+            ((m1 - m2) ** 2).sum() + np.trace(s1 + s2) - 2 * np.trace(np.sqrt(np.abs(s1 @ s2)))
+        )
+        if math.isclose(got, elementwise, rel_tol=1e-3):
+            hint = (
+                "np.sqrt takes the square root of each entry; (S1 S2)^(1/2) is the matrix "
+                "square root (scipy.linalg.sqrtm, or from the eigenvalues)"
+            )
+        elif math.isclose(got, fid_from_features(f1.T, f2.T), rel_tol=1e-3):
+            hint = "each row is one image: the covariance is np.cov(features, rowvar=False)"
+        else:
+            hint = "|m1 - m2|^2 + Tr(S1) + Tr(S2) - 2 Tr((S1 S2)^(1/2))"
+        return _no(f"got {got:.4f}, expected {want:.4f}: {hint}.")
+    return _yes(
+        f"{fid_from_features(a, b):.4f} for the two sets and 0 for a set against itself, as "
+        f"gancourse.metrics.fid_from_features computes them."
+    )
+
+
 def check_confident_is(answer) -> bool:
     """08: Inception Score of a generator that draws 5 classes equally often, each image
     classified with certainty: exp(KL) = exp(log 5) = 5."""
@@ -308,11 +530,7 @@ def check_hinge_losses(d_loss_fn, g_loss_fn) -> bool:
 def check_r1_penalty(fn) -> bool:
     """09: ``fn(discriminator, real)`` must return E||grad_x D(x)||^2 over the real batch (a
     number), like :func:`gancourse.losses.r1_penalty`; checked on a small random D."""
-    from .config import quiet_tensorflow
-
-    quiet_tensorflow()
-    import keras
-
+    _, keras = _tensorflow()
     from . import losses
 
     keras.utils.set_random_seed(9)
@@ -342,6 +560,35 @@ def check_r1_penalty(fn) -> bool:
         f"got {mine:.5f}, expected {want:.5f}: differentiate D's output with respect to "
         f"the real images (tape.watch), square, sum per image, average."
     )
+
+
+def _tensorflow():
+    from .config import quiet_tensorflow
+
+    tf = quiet_tensorflow()
+    import keras
+
+    return tf, keras
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def _half_squared_norm():
+    """f(x) = w |x|^2 / 2 per image with one trainable weight w = 1: its input gradient is
+    w x, which makes the gradient penalty's value known in closed form."""
+    _, keras = _tensorflow()
+
+    class HalfSquaredNorm(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(), initializer="ones", name="w")
+
+        def call(self, x):
+            axes = list(range(1, len(x.shape)))
+            return 0.5 * self.w * keras.ops.sum(keras.ops.square(x), axis=axes)[:, None]
+
+    return HalfSquaredNorm()
 
 
 def _input_gradients(d, x):

@@ -135,3 +135,137 @@ def test_stabilising_checks(capsys):
     assert "squared" in capsys.readouterr().out
     assert not ex.check_r1_penalty(lambda d, real: r1(d, real, per_image=False))
     assert "averaged over pixels" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- build-the-piece exercises
+# Each check runs the learner's function against the package's and names what differs; here
+# the right answer passes and the typical slips fail with their own hint.
+
+
+def _train_step(g_loss="non-saturating", swap_targets=False, step_g=True):
+    import keras
+    import tensorflow as tf
+
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def step(generator, discriminator, g_opt, d_opt, real, z):
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = generator(z, training=True)
+            real_logits = discriminator(real, training=True)
+            fake_logits = discriminator(fake, training=True)
+            one, zero = tf.ones_like(real_logits), tf.zeros_like(fake_logits)
+            if swap_targets:
+                one, zero = zero, one
+            d_loss = bce(one, real_logits) + bce(zero, fake_logits)
+            if g_loss == "minimax":
+                gl = -bce(tf.zeros_like(fake_logits), fake_logits)
+            else:
+                gl = bce(tf.ones_like(fake_logits), fake_logits)
+        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        if step_g:
+            g_grads = g_tape.gradient(gl, generator.trainable_variables)
+            g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
+        return d_loss, gl
+
+    return step
+
+
+def test_train_step_check(capsys):
+    assert ex.check_train_step(_train_step())
+    assert not ex.check_train_step(_train_step(g_loss="minimax"))
+    assert "minimax (saturating)" in capsys.readouterr().out
+    assert not ex.check_train_step(_train_step(swap_targets=True))
+    assert "targets are 1 for real" in capsys.readouterr().out
+    assert not ex.check_train_step(_train_step(step_g=False))
+    assert "the generator did not move" in capsys.readouterr().out
+
+
+def _penalty(alpha="uniform", eps=1e-12, square=True, squared_norm=False):
+    import keras
+    import tensorflow as tf
+
+    def penalty(critic, real, fake):
+        n = tf.shape(real)[0]
+        shape = (n, 1, 1, 1) if alpha != "per-pixel" else tf.shape(real)
+        if alpha == "normal":
+            a = tf.random.normal(shape)
+        else:
+            a = tf.random.uniform(shape)
+        x_hat = a * real + (1 - a) * fake
+        with tf.GradientTape() as tape:
+            tape.watch(x_hat)
+            scores = critic(x_hat, training=True)
+        grads = tape.gradient(scores, x_hat)
+        sq = tf.reduce_sum(tf.square(grads), axis=[1, 2, 3])
+        norm = sq if squared_norm else tf.sqrt(sq + eps) if eps else tf.sqrt(sq)
+        gap = norm - 1.0
+        return tf.reduce_mean(tf.square(gap) if square else tf.abs(gap))
+
+    keras.utils.set_random_seed(0)
+    return penalty
+
+
+def test_gradient_penalty_check(capsys):
+    assert ex.check_gradient_penalty(_penalty())
+    for wrong, hint in [
+        (_penalty(alpha="normal"), "uniform in [0, 1]"),
+        (_penalty(eps=0), "sqrt(sum(grad^2) + 1e-12)"),
+        (_penalty(alpha="per-pixel"), "one alpha per image"),
+        (_penalty(square=False), "square the difference"),
+        (_penalty(squared_norm=True), "not its square"),
+    ]:
+        capsys.readouterr()
+        assert not ex.check_gradient_penalty(wrong)
+        assert hint in capsys.readouterr().out
+
+
+def test_frechet_distance_check(capsys):
+    from scipy import linalg
+
+    def fid(f1, f2, elementwise=False, rows=True):
+        if not rows:
+            f1, f2 = f1.T, f2.T
+        m1, m2 = f1.mean(0), f2.mean(0)
+        s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+        root = np.sqrt(np.abs(s1 @ s2)) if elementwise else linalg.sqrtm(s1 @ s2).real
+        return ((m1 - m2) ** 2).sum() + np.trace(s1 + s2 - 2 * root)
+
+    assert ex.check_frechet_distance(fid)
+    assert not ex.check_frechet_distance(lambda a, b: fid(a, b, elementwise=True))
+    assert "matrix square root" in capsys.readouterr().out
+    assert not ex.check_frechet_distance(lambda a, b: fid(a, b, rows=False))
+    assert "rowvar=False" in capsys.readouterr().out
+    assert not ex.check_frechet_distance(lambda a, b: float(((a.mean(0) - b.mean(0)) ** 2).sum()))
+
+
+def test_label_conditioning_check(capsys):
+    import keras
+
+    def condition(images, labels, embedding, dense, mode="right"):
+        plane = keras.ops.reshape(
+            dense(keras.ops.reshape(embedding(labels), (-1, 50))), (-1, 28, 28, 1)
+        )
+        if mode == "add":
+            return images + plane
+        if mode == "swap":
+            return keras.ops.concatenate([plane, images], axis=-1)
+        if mode == "axis":
+            return keras.ops.concatenate([images, plane], axis=1)
+        return keras.ops.concatenate([images, plane], axis=-1)
+
+    assert ex.check_label_conditioning(condition)
+    for mode, hint in [
+        ("add", "along the channel axis"),
+        ("swap", "image must come first"),
+        ("axis", "along the channel axis"),
+    ]:
+        capsys.readouterr()
+        assert not ex.check_label_conditioning(lambda *a, m=mode: condition(*a, mode=m))
+        assert hint in capsys.readouterr().out
+    assert not ex.check_label_conditioning(
+        lambda i, lab, e, d: keras.ops.concatenate(
+            [i, keras.ops.ones_like(i) * keras.ops.cast(lab[:, :, None, None], "float32")], -1
+        )
+    )
+    assert "label's plane is not" in capsys.readouterr().out
