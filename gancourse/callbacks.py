@@ -374,32 +374,25 @@ class NanGuard(keras.callbacks.Callback):
 
 class ProgressBar(keras.callbacks.Callback):
     """A tqdm progress bar over all batches (a widget in Jupyter, text in a terminal) and
-    one summary line per epoch."""
+    one summary line per epoch. In Jupyter each epoch's bar is removed from the output when
+    the epoch ends (see :func:`progress`), so a saved notebook shows the summary lines."""
 
     def __init__(self, print_every: int = 1):
         super().__init__()
         self.print_every = print_every
-
-    def on_train_begin(self, logs=None):
-        from tqdm.auto import tqdm
-
-        self._tqdm = tqdm
         self.bar = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
         self._epoch = epoch
-        self.bar = self._tqdm(
-            total=self.params.get("steps"),
-            leave=False,
-            unit="batch",
-            desc=f"epoch {epoch + 1}/{self.params.get('epochs')}",
-        )
+        self.bar = _Bar(self.params.get("steps"), f"epoch {epoch + 1}/{self.params.get('epochs')}")
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
+        self.bar.tqdm.update(1)
         if batch % 20 == 0 and logs:
-            self.bar.set_postfix({k: f"{float(v):.3f}" for k, v in logs.items()}, refresh=False)
+            self.bar.tqdm.set_postfix(
+                {k: f"{float(v):.3f}" for k, v in logs.items()}, refresh=False
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         self.bar.close()
@@ -410,6 +403,55 @@ class ProgressBar(keras.callbacks.Callback):
                 f"({time.perf_counter() - self._t0:.1f} s)",
                 flush=True,
             )
+
+
+def progress(iterable, desc: str | None = None, total: int | None = None):
+    """``tqdm(iterable)`` whose bar disappears when the loop ends, in a terminal and in
+    Jupyter alike: a notebook saved afterwards shows what the loop printed, not a frozen
+    "0%" bar (the saved text of a tqdm widget is its first state)."""
+    if total is None:
+        try:
+            total = len(iterable)
+        except TypeError:  # a generator, or a tf.data pipeline of unknown length
+            total = None
+    bar = _Bar(total, desc)
+    try:
+        for item in iterable:
+            yield item
+            bar.tqdm.update(1)
+    finally:
+        bar.close()
+
+
+class _Bar:
+    """One tqdm bar, shown in Jupyter through a display handle so it can be blanked."""
+
+    def __init__(self, total, desc):
+        from tqdm.auto import tqdm
+
+        notebook = _in_notebook(tqdm)
+        options = {"display": False} if notebook else {}
+        self.tqdm = tqdm(total=total, leave=False, unit="batch", desc=desc, **options)
+        self.handle = None
+        if notebook:
+            from IPython.display import display
+
+            self.handle = display(self.tqdm.container, display_id=True)
+
+    def close(self):
+        self.tqdm.close()
+        if self.handle is not None:
+            self.handle.update({"text/plain": ""}, raw=True)  # the saved output: nothing
+
+
+def _in_notebook(tqdm_class) -> bool:
+    """Whether ``tqdm.auto`` picked its Jupyter widget (it does in a notebook kernel with
+    ipywidgets installed)."""
+    try:
+        from tqdm.notebook import tqdm as notebook_tqdm
+    except ImportError:
+        return False
+    return issubclass(tqdm_class, notebook_tqdm)
 
 
 def load_history(run_dir) -> list[dict]:

@@ -347,3 +347,37 @@ def test_mixed_precision_trains_with_loss_scaling(mixed_precision, kind):
     assert changed(before, weights(gan.generator))
     assert all(w.dtype == "float32" for w in gan.generator.trainable_weights)  # master weights
     assert np.isfinite(gan.generate(4, seed=0)).all()
+
+
+def test_progress_yields_everything_and_closes_its_bar(monkeypatch):
+    """In a terminal the bar is tqdm's text bar; in Jupyter (faked here) the widget is shown
+    through a display handle that is blanked when the loop ends, so a saved notebook keeps
+    no frozen "0%" bar."""
+    from gancourse import callbacks
+
+    assert list(callbacks.progress(range(5), desc="x")) == [0, 1, 2, 3, 4]
+    assert list(callbacks.progress(iter("ab"))) == ["a", "b"]  # no length: a bar without total
+
+    updates, closed = [], []
+
+    class FakeHandle:
+        def update(self, data, raw=False):
+            updates.append((data, raw))
+
+    class FakeBar:
+        def __init__(self, **kwargs):
+            self.kwargs, self.container, self.n = kwargs, object(), 0
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            closed.append(self.n)
+
+    monkeypatch.setattr(callbacks, "_in_notebook", lambda cls: True)
+    monkeypatch.setattr("tqdm.auto.tqdm", FakeBar)
+    monkeypatch.setattr("IPython.display.display", lambda obj, display_id=False: FakeHandle())
+    for i in callbacks.progress(range(3), desc="epoch"):
+        if i == 1:
+            break  # leaving the loop early closes the bar too
+    assert closed == [1] and updates == [({"text/plain": ""}, True)]
