@@ -114,18 +114,22 @@ def export(
     ``use_ema``) as ``<name>.weights.h5`` with float16 weights, and record it in
     ``manifest.json``. Returns the weights path.
 
-    ``wall_time_s`` defaults to the sum of the run's epoch times (``history.json``). The
+    ``wall_time_s`` defaults to the sum of the run's epoch times (``history.json``), and
+    ``cpu_time_s`` is the sum of their CPU times (recorded since 0.2.0). The
     export is checked by rebuilding the generator from the new manifest entry alone, loading
     the file and comparing pictures with the original (``max_abs_diff`` in the manifest).
     """
     from .callbacks import load_history
+    from .runs import RunConfig
     from .sampling import sample_latent
     from .training import load_run
 
     gan, cfg, epoch = load_run(run_dir)
     generator = gan.sampling_generator(use_ema)
+    history = load_history(run_dir)
     if wall_time_s is None:
-        wall_time_s = sum(row.get("seconds", 0.0) for row in load_history(run_dir)) or None
+        wall_time_s = sum(row.get("seconds", 0.0) for row in history) or None
+    cpu_time_s = sum(row["cpu_seconds"] for row in history if "cpu_seconds" in row) or None
     folder = Path(directory) if directory is not None else PRETRAINED_DIR
     folder.mkdir(parents=True, exist_ok=True)
     entry = {
@@ -146,6 +150,13 @@ def export(
         "date": date.today().isoformat(),
         "params": models.count_params(generator)["total"],
     }
+    if cpu_time_s is not None:
+        entry["cpu_time_s"] = round(float(cpu_time_s))
+    recipe = {k: v for k, v in cfg.options().items() if v != getattr(RunConfig(), k)}
+    for k in ("model", "dataset", "batch_size", "ema", "seed", "noise"):  # recorded above
+        recipe.pop(k, None)
+    if recipe:
+        entry["options"] = recipe  # the run's other non-default options (config.json)
     if notes:
         entry["notes"] = notes
     path = save_float16(generator, folder / entry["file"])

@@ -176,6 +176,11 @@ def test_export_then_load_round_trip(tmp_path):
                 "1",
                 "--subset",
                 "128",
+                "--lr-decay",
+                "0.5",
+                "--ema",
+                "0.99",
+                "--ema-warmup",
                 "--out",
                 str(run),
             ]
@@ -190,6 +195,9 @@ def test_export_then_load_round_trip(tmp_path):
     assert pretrained.names(folder) == ["cgan-test"]
     entry = pretrained.info("cgan-test", folder)
     assert entry["builder"] == "cgan_dcgan_generator" and entry["epochs"] == 1
+    assert entry["cpu_time_s"] >= 0 and entry["wall_time_s"] == 1
+    assert entry["options"] == {"ema_warmup": True, "lr_decay": 0.5, "subset": 128}
+    assert entry["ema"] == 0.99 and entry["ema_weights"]
     assert entry["max_abs_diff"] < 0.02
     assert entry["sha256"] == weights.sha256_of(path)  # what load() checks the file against
     assert sorted(p.name for p in folder.iterdir()) == ["cgan-test.weights.h5", "manifest.json"]
