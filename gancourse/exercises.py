@@ -211,6 +211,51 @@ def check_deeper_generator(generator, baseline=None) -> bool:
     )
 
 
+def check_dcgan_discriminator(fn) -> bool:
+    """03: ``fn()`` must build the course's DCGAN discriminator (28x28x1 image in, one logit
+    out): Conv2D(64, 4, strides 2, same) - LeakyReLU 0.2 - Conv2D(128, 4, strides 2, same) -
+    BatchNorm - LeakyReLU 0.2 - Flatten - Dense(1). Checked against
+    :func:`gancourse.models.dcgan_discriminator`: same weight shapes, then, with the
+    package's weights copied in, the same logits on random images."""
+    _, keras = _tensorflow()
+    from .models import dcgan_discriminator
+
+    keras.utils.set_random_seed(3)
+    package = dcgan_discriminator()
+    try:
+        mine = fn()
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if not isinstance(mine, keras.Model):
+        return _no(f"return a keras.Model, not {type(mine).__name__}")
+    if tuple(mine.input_shape[1:]) != (28, 28, 1) or tuple(mine.output_shape[1:]) != (1,):
+        return _no(
+            f"input {mine.input_shape[1:]} and output {mine.output_shape[1:]}: the model takes "
+            f"(28, 28, 1) images and gives one logit each"
+        )
+    want = [tuple(w.shape) for w in package.weights]
+    got = [tuple(w.shape) for w in mine.weights]
+    if got != want:
+        hint = "Conv2D(64, 4) - Conv2D(128, 4) - BatchNormalization - Dense(1), in that order"
+        if len(got) == len(want) - 4:
+            hint = "the BatchNormalization after the second convolution is missing"
+        elif got[-2:] != want[-2:]:
+            hint = "both convolutions use strides=2 and padding='same' (28 -> 14 -> 7)"
+        return _no(f"the weights have shapes {got}, the package's {want}: {hint}.")
+    mine.set_weights(package.get_weights())
+    x = np.random.default_rng(3).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    a = np.asarray(mine(x, training=False))
+    b = np.asarray(package(x, training=False))
+    if np.allclose(a, b, atol=1e-4):
+        return _yes("same weights, same logits as gancourse.models.dcgan_discriminator.")
+    if np.allclose(a, 1 / (1 + np.exp(-b)), atol=1e-4):
+        return _no("the last layer outputs a probability: leave out the sigmoid (a logit out).")
+    return _no(
+        "same weight shapes but other outputs: LeakyReLU(negative_slope=0.2) after each "
+        "convolution (after the BatchNorm in the second block), no activation at the end."
+    )
+
+
 def check_critic_loss(fn) -> bool:
     """04: ``fn(real_scores, fake_scores)`` must return the WGAN critic loss to minimise."""
     real, fake = np.array([2.0, 1.0, 3.0]), np.array([0.5, -0.5, 0.0])

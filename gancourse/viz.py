@@ -73,8 +73,10 @@ def show_images(images, ncols=8, title=None, scale=2, labels=None):
         print(" | ".join(str(s) for s in labels))
 
 
-def make_gif(frames, path, duration_ms=300, scale=2) -> Path:
-    """Write frames (uint8 pictures or PNG paths) as a looping GIF, last frame held longer."""
+def make_gif(frames, path, duration_ms=300, scale=1) -> Path:
+    """Write frames (uint8 pictures or PNG paths) as a looping GIF, last frame held longer.
+    ``scale`` enlarges each pixel; 1 keeps the file small (a notebook can still show it
+    larger with ``IPython.display.Image(data, width=...)``, at no cost in size)."""
     import imageio.v3 as iio
 
     pics = [iio.imread(f) if isinstance(f, (str, Path)) else np.asarray(f) for f in frames]

@@ -269,3 +269,34 @@ def test_label_conditioning_check(capsys):
         )
     )
     assert "label's plane is not" in capsys.readouterr().out
+
+
+def _discriminator(bn=True, strides=2, sigmoid=False, slope=0.2):
+    import keras
+    from keras import layers
+
+    def build():
+        x = keras.Input((28, 28, 1))
+        h = layers.Conv2D(64, 4, strides=strides, padding="same")(x)
+        h = layers.LeakyReLU(negative_slope=slope)(h)
+        h = layers.Conv2D(128, 4, strides=strides, padding="same")(h)
+        if bn:
+            h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(negative_slope=slope)(h)
+        h = layers.Dense(1, activation="sigmoid" if sigmoid else None)(layers.Flatten()(h))
+        return keras.Model(x, h)
+
+    return build
+
+
+def test_dcgan_discriminator_check(capsys):
+    assert ex.check_dcgan_discriminator(_discriminator())
+    for wrong, hint in [
+        (_discriminator(bn=False), "BatchNormalization after the second convolution is missing"),
+        (_discriminator(strides=1), "strides=2 and padding='same'"),
+        (_discriminator(sigmoid=True), "leave out the sigmoid"),
+        (_discriminator(slope=0.3), "LeakyReLU(negative_slope=0.2)"),
+    ]:
+        capsys.readouterr()
+        assert not ex.check_dcgan_discriminator(wrong)
+        assert hint in capsys.readouterr().out
