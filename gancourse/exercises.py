@@ -408,6 +408,55 @@ def check_start_sizes(answer_32, answer_64) -> bool:
     return _no("each stride-2 upsampling doubles the side: divide by 2 per upsampling")
 
 
+def check_pipeline(fn) -> bool:
+    """06: ``fn(images, batch_size)`` must turn uint8 colour images (N, 32, 32, 3) into a
+    ``tf.data.Dataset`` of training batches like :func:`gancourse.data.make_pipeline`: float32
+    in [-1, 1], full batches only (``drop_remainder``), a new shuffled order every epoch,
+    prefetched. Checked on 100 small random images against the package's pipeline."""
+    tf, _ = _tensorflow()
+    from .data import make_pipeline
+
+    images = np.random.default_rng(6).integers(0, 256, (100, 32, 32, 3), dtype=np.uint8)
+    want = make_pipeline(images, batch_size=16, seed=6)
+    try:
+        ds = fn(images.copy(), 16)
+        epochs = [[np.asarray(b) for b in ds] for _ in range(2)]
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if not isinstance(ds, tf.data.Dataset):
+        return _no(f"return a tf.data.Dataset, not {type(ds).__name__}")
+    first = epochs[0]
+    if any(b.dtype != np.float32 for b in first):
+        return _no(f"batches are {first[0].dtype}; cast to float32 before scaling")
+    if [b.shape for b in first] != [tuple(b.shape) for b in want]:
+        sizes = [len(b) for b in first]
+        hint = (
+            "drop the last, incomplete batch (batch(..., drop_remainder=True)): the "
+            "generator's noise batch has a fixed size"
+            if sizes and sizes[-1] != 16
+            else "batches of (16, 32, 32, 3)"
+        )
+        return _no(f"batch sizes {sizes}, expected six batches of 16: {hint}.")
+    values = np.concatenate(first)
+    if values.min() >= 0 and values.max() <= 1:
+        return _no("the values lie in [0, 1]; the generator's tanh makes [-1, 1]: x / 127.5 - 1")
+    expected = np.sort(images.astype("float32").ravel() / 127.5 - 1.0)
+    got = np.sort(values.ravel())
+    if len(got) > len(expected) or not np.all(np.isin(np.round(got, 5), np.round(expected, 5))):
+        return _no("the pixel values are not x / 127.5 - 1 of the images given")
+    if np.array_equal(first[0], images[:16].astype("float32") / 127.5 - 1.0):
+        return _no("the first batch is the first 16 images in order: shuffle before batching")
+    if np.array_equal(first[0], epochs[1][0]):
+        return _no(
+            "both epochs start with the same batch: shuffle with reshuffle_each_iteration "
+            "(the default of Dataset.shuffle) after any cache()"
+        )
+    return _yes(
+        "float32 batches of 16 in [-1, 1], every image at most once per epoch, a new order each "
+        "epoch: what make_pipeline gives."
+    )
+
+
 def check_batch_bytes(answer) -> bool:
     """06: bytes of a float32 batch of 64 images of 32x32x3."""
     if int(answer) == 64 * 32 * 32 * 3 * 4:

@@ -300,3 +300,36 @@ def test_dcgan_discriminator_check(capsys):
         capsys.readouterr()
         assert not ex.check_dcgan_discriminator(wrong)
         assert hint in capsys.readouterr().out
+
+
+def _pipeline(scale="right", drop=True, shuffle=True, reshuffle=True):
+    import tensorflow as tf
+
+    def build(images, batch_size):
+        ds = tf.data.Dataset.from_tensor_slices(images)
+        if scale == "right":
+            ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0)
+        elif scale == "unit":
+            ds = ds.map(lambda x: tf.cast(x, tf.float32) / 255.0)
+        else:
+            ds = ds.map(lambda x: x)
+        ds = ds.cache()
+        if shuffle:
+            ds = ds.shuffle(len(images), seed=1, reshuffle_each_iteration=reshuffle)
+        return ds.batch(batch_size, drop_remainder=drop).prefetch(tf.data.AUTOTUNE)
+
+    return build
+
+
+def test_pipeline_check(capsys):
+    assert ex.check_pipeline(_pipeline())
+    for wrong, hint in [
+        (_pipeline(drop=False), "drop the last, incomplete batch"),
+        (_pipeline(scale="unit"), "[0, 1]"),
+        (_pipeline(scale="none"), "cast to float32"),
+        (_pipeline(shuffle=False), "shuffle before batching"),
+        (_pipeline(reshuffle=False), "both epochs start with the same batch"),
+    ]:
+        capsys.readouterr()
+        assert not ex.check_pipeline(wrong)
+        assert hint in capsys.readouterr().out
