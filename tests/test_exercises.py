@@ -142,6 +142,14 @@ def test_stabilising_checks(capsys):
 # the right answer passes and the typical slips fail with their own hint.
 
 
+def assert_each_rejected(check, cases, capsys):
+    """Every ``(wrong answer, hint)`` of ``cases`` fails ``check`` with that hint printed."""
+    for wrong, hint in cases:
+        capsys.readouterr()
+        assert not check(wrong)
+        assert hint in capsys.readouterr().out
+
+
 def _train_step(g_loss="non-saturating", swap_targets=False, step_g=True):
     import keras
     import tensorflow as tf
@@ -208,16 +216,17 @@ def _penalty(alpha="uniform", eps=1e-12, square=True, squared_norm=False):
 
 def test_gradient_penalty_check(capsys):
     assert ex.check_gradient_penalty(_penalty())
-    for wrong, hint in [
-        (_penalty(alpha="normal"), "uniform in [0, 1]"),
-        (_penalty(eps=0), "sqrt(sum(grad^2) + 1e-12)"),
-        (_penalty(alpha="per-pixel"), "one alpha per image"),
-        (_penalty(square=False), "square the difference"),
-        (_penalty(squared_norm=True), "not its square"),
-    ]:
-        capsys.readouterr()
-        assert not ex.check_gradient_penalty(wrong)
-        assert hint in capsys.readouterr().out
+    assert_each_rejected(
+        ex.check_gradient_penalty,
+        [
+            (_penalty(alpha="normal"), "uniform in [0, 1]"),
+            (_penalty(eps=0), "sqrt(sum(grad^2) + 1e-12)"),
+            (_penalty(alpha="per-pixel"), "one alpha per image"),
+            (_penalty(square=False), "square the difference"),
+            (_penalty(squared_norm=True), "not its square"),
+        ],
+        capsys,
+    )
 
 
 def test_frechet_distance_check(capsys):
@@ -291,15 +300,19 @@ def _discriminator(bn=True, strides=2, sigmoid=False, slope=0.2):
 
 def test_dcgan_discriminator_check(capsys):
     assert ex.check_dcgan_discriminator(_discriminator())
-    for wrong, hint in [
-        (_discriminator(bn=False), "BatchNormalization after the second convolution is missing"),
-        (_discriminator(strides=1), "strides=2 and padding='same'"),
-        (_discriminator(sigmoid=True), "leave out the sigmoid"),
-        (_discriminator(slope=0.3), "LeakyReLU(negative_slope=0.2)"),
-    ]:
-        capsys.readouterr()
-        assert not ex.check_dcgan_discriminator(wrong)
-        assert hint in capsys.readouterr().out
+    assert_each_rejected(
+        ex.check_dcgan_discriminator,
+        [
+            (
+                _discriminator(bn=False),
+                "BatchNormalization after the second convolution is missing",
+            ),
+            (_discriminator(strides=1), "strides=2 and padding='same'"),
+            (_discriminator(sigmoid=True), "leave out the sigmoid"),
+            (_discriminator(slope=0.3), "LeakyReLU(negative_slope=0.2)"),
+        ],
+        capsys,
+    )
 
 
 def _pipeline(scale="right", drop=True, shuffle=True, reshuffle=True):
@@ -323,13 +336,14 @@ def _pipeline(scale="right", drop=True, shuffle=True, reshuffle=True):
 
 def test_pipeline_check(capsys):
     assert ex.check_pipeline(_pipeline())
-    for wrong, hint in [
-        (_pipeline(drop=False), "drop the last, incomplete batch"),
-        (_pipeline(scale="unit"), "[0, 1]"),
-        (_pipeline(scale="none"), "cast to float32"),
-        (_pipeline(shuffle=False), "shuffle before batching"),
-        (_pipeline(reshuffle=False), "both epochs start with the same batch"),
-    ]:
-        capsys.readouterr()
-        assert not ex.check_pipeline(wrong)
-        assert hint in capsys.readouterr().out
+    assert_each_rejected(
+        ex.check_pipeline,
+        [
+            (_pipeline(drop=False), "drop the last, incomplete batch"),
+            (_pipeline(scale="unit"), "[0, 1]"),
+            (_pipeline(scale="none"), "cast to float32"),
+            (_pipeline(shuffle=False), "shuffle before batching"),
+            (_pipeline(reshuffle=False), "both epochs start with the same batch"),
+        ],
+        capsys,
+    )
