@@ -1,0 +1,56 @@
+"""scripts/tidy_notebook.py drops only widget models that no output shows (directly or through
+another model), and recompresses PNG outputs without changing a pixel."""
+
+import base64
+import importlib.util
+import io
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from PIL import Image
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "tidy_notebook.py"
+spec = importlib.util.spec_from_file_location("tidy_notebook", SCRIPT)
+tidy_notebook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tidy_notebook)
+
+
+def png(pixels) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=0)  # room to shrink
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_orphan_widgets_go_and_pictures_stay_the_same(tmp_path):
+    pixels = (np.arange(64 * 64) % 7 * 30).astype("uint8").reshape(64, 64)
+    cell = nbformat.v4.new_code_cell("display(box)")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                tidy_notebook.WIDGET_VIEW: {"model_id": "aa", "version_major": 2},
+                "text/plain": "box",
+            },
+        ),
+        nbformat.v4.new_output("display_data", data={"image/png": png(pixels)}),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    state = {
+        "aa": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_bb"]}},
+        "bb": {"model_name": "ImageModel", "state": {"layout": "IPY_MODEL_cc"}},
+        "cc": {"model_name": "LayoutModel", "state": {}},
+        "dd": {"model_name": "FloatProgressModel", "state": {"layout": "IPY_MODEL_ee"}},
+        "ee": {"model_name": "LayoutModel", "state": {}},
+    }
+    nb.metadata["widgets"] = {tidy_notebook.WIDGET_STATE: {"state": state, "version_major": 2}}
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+
+    before, after = tidy_notebook.tidy(path)
+    assert after < before
+    tidied = nbformat.read(path, as_version=4)
+    kept = tidied.metadata["widgets"][tidy_notebook.WIDGET_STATE]["state"]
+    assert sorted(kept) == ["aa", "bb", "cc"]  # the shown box and what it refers to
+    out = base64.b64decode(tidied.cells[0].outputs[1]["data"]["image/png"])
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(out))), pixels)
