@@ -341,9 +341,8 @@ class GAN(keras.Model):
     def _set_lr_decay(self, fraction):
         """Remember the decay share and the optimizers' starting rates (the rates the
         :class:`~gancourse.callbacks.LearningRateDecay` of :func:`train` scales down)."""
-        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-            fraction = float("nan")
-        if not 0.0 <= fraction <= 1.0:
+        number = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+        if not (number and 0.0 <= fraction <= 1.0):  # also refuses NaN
             raise ModelError(f"lr_decay must be a share in [0, 1] such as 0.5, not {fraction!r}")
         self.lr_decay = float(fraction)
         self.base_learning_rates = None
