@@ -9,6 +9,7 @@ kernels inherit the pytest process's environment).
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -58,6 +59,13 @@ def write_fake_datasets(folder):
 
 def pytest_configure(config):
     write_fake_datasets(_FAKE_DIR)
+
+
+def pytest_unconfigure(config):
+    # The synthetic archives take about 150 MB: remove them (and the runs written during the
+    # tests) so that repeated test runs do not fill the temporary folder.
+    for folder in (_FAKE_DIR, _RUNS_DIR):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
