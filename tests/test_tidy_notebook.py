@@ -54,3 +54,31 @@ def test_orphan_widgets_go_and_pictures_stay_the_same(tmp_path):
     assert sorted(kept) == ["aa", "bb", "cc"]  # the shown box and what it refers to
     out = base64.b64decode(tidied.cells[0].outputs[1]["data"]["image/png"])
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(out))), pixels)
+
+
+def rgba(pixels) -> np.ndarray:
+    return np.asarray(Image.fromarray(pixels).convert("RGBA"))
+
+
+def test_pictures_shrink_to_fewer_channels_only_when_no_pixel_changes():
+    rng = np.random.default_rng(0)
+    grey = np.repeat(rng.integers(0, 256, (40, 40, 1), dtype=np.uint8), 4, axis=2)
+    grey[..., 3] = 255  # an opaque RGBA picture whose pixels are all grey (a sample grid)
+    few = rng.integers(0, 4, (40, 40, 3), dtype=np.uint8) * 60  # 64 colours: a palette
+    many = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)  # too many colours for one
+    seethrough = grey.copy()
+    seethrough[0, 0, 3] = 0  # one transparent pixel: the alpha channel must stay
+    for pixels, smallest_mode in (
+        (grey, "L"),
+        (few, "P"),
+        (many, "RGB"),
+        (seethrough, "RGBA"),
+    ):
+        image = Image.fromarray(pixels)
+        modes = [v.mode for v in tidy_notebook.variants(image)]
+        assert smallest_mode in modes
+        if smallest_mode == "RGBA":
+            assert modes == ["RGBA"]
+        for variant in tidy_notebook.variants(image):
+            again = Image.open(io.BytesIO(tidy_notebook.encode(variant)))
+            assert np.array_equal(rgba(np.asarray(again.convert("RGBA"))), rgba(pixels))
