@@ -151,6 +151,18 @@ def test_every_notebook_has_goals_run_time_exercises_and_summary(path):
         sum("gc.exercises.check_" in c for c in code) >= 4
     )  # >= 2 exercises, each with its solution
     assert sum(c.startswith("#@title Solution") for c in code) >= 2
+    assert "PLACEHOLDER" not in text, f"{path.name} has text still to be written"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solutions_are_collapsed(path):
+    """A learner sees the exercise first: solution cells open collapsed in JupyterLab
+    (``source_hidden``) and in Colab (``cellView: form``)."""
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] == "code" and source(cell).startswith("#@title Solution"):
+            meta = cell["metadata"]
+            assert meta.get("jupyter", {}).get("source_hidden") is True, source(cell)[:80]
+            assert meta.get("cellView") == "form", source(cell)[:80]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
