@@ -16,12 +16,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-_FAKE_DIR = Path(tempfile.mkdtemp(prefix="gancourse-testdata-"))
+# Under pytest-xdist the controlling process writes the synthetic data once (pytest_configure
+# runs before it starts its workers) and the workers, which inherit its environment, read it.
+_SHARED = "GANCOURSE_TEST_DATA_DIR"
+_OWNS_DATA = _SHARED not in os.environ
+if _OWNS_DATA:
+    os.environ[_SHARED] = tempfile.mkdtemp(prefix="gancourse-testdata-")
+_FAKE_DIR = Path(os.environ[_SHARED])
 _RUNS_DIR = Path(tempfile.mkdtemp(prefix="gancourse-runs-"))
 os.environ["GANCOURSE_DATA_DIR"] = str(_FAKE_DIR)
 os.environ["GANCOURSE_RUNS_DIR"] = str(_RUNS_DIR)
 os.environ["GANCOURSE_FAST"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# pytest-xdist runs one worker per core (``-n auto`` in pyproject.toml). Each worker and the
+# notebook kernels it starts then gets its share of the cores for TensorFlow's thread pools,
+# rather than every process starting a pool as wide as the machine.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    _THREADS = str(max(1, (os.cpu_count() or 1) // _WORKERS))
+    for _name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_name, _THREADS)
 
 #: Same sizes as the real sets, so a notebook prints the same shapes in both modes.
 SIZES = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000), "cifar10": (50000, 10000)}
@@ -58,14 +72,40 @@ def write_fake_datasets(folder):
 
 
 def pytest_configure(config):
-    write_fake_datasets(_FAKE_DIR)
+    if _OWNS_DATA:
+        write_fake_datasets(_FAKE_DIR)
+
+
+#: Test files and notebooks that take longest, longest first. pytest-xdist hands each worker a
+#: whole file or notebook at a time, in collection order: a long one handed out last keeps one
+#: worker busy while the other has nothing left to do.
+LONGEST_FIRST = (
+    "tests/test_browser.py",
+    "tests/test_training.py",
+    "tests/test_distribute.py",
+    "tests/test_stabilisation.py",
+    "notebooks/03_dcgan.ipynb",
+    "notebooks/04_wgan.ipynb",
+    "notebooks/09_stabilising_gans.ipynb",
+    "notebooks/08_evaluation.ipynb",
+    "notebooks/02_vanilla_gan.ipynb",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file or notebook stays as it is
 
 
 def pytest_unconfigure(config):
     # The synthetic archives take about 150 MB: remove them (and the runs written during the
     # tests) so that repeated test runs do not fill the temporary folder.
-    for folder in (_FAKE_DIR, _RUNS_DIR):
-        shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(_RUNS_DIR, ignore_errors=True)
+    if _OWNS_DATA:
+        shutil.rmtree(_FAKE_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -283,7 +283,8 @@ def test_a_cpu_time_budget_ends_the_run_and_a_resume_respects_it(tmp_path, capsy
     rows = json.loads((run / "history.json").read_text())
     assert 1 <= len(rows) < 500
     assert all(r["cpu_seconds"] > 0 and r["seconds"] > 0 for r in rows)
-    assert sum(r["cpu_seconds"] for r in rows) >= 4.0
+    # each row is rounded to 0.01 s, so the rows may add up to a little less than the budget
+    assert sum(r["cpu_seconds"] for r in rows) >= 4.0 - 0.005 * len(rows) - 1e-9
     assert load_config(run).lr_decay == 0.5
     capsys.readouterr()
     assert main(["train", *TINY, "--epochs", "500", "--out", str(run), *budget]) == 0
