@@ -81,4 +81,4 @@ def test_pictures_shrink_to_fewer_channels_only_when_no_pixel_changes():
             assert modes == ["RGBA"]
         for variant in tidy_notebook.variants(image):
             again = Image.open(io.BytesIO(tidy_notebook.encode(variant)))
-            assert np.array_equal(rgba(np.asarray(again.convert("RGBA"))), rgba(pixels))
+            assert np.array_equal(np.asarray(again.convert("RGBA")), rgba(pixels))
