@@ -38,11 +38,14 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--repeats", type=int, default=2, help="alternating runs of each variant")
     args = p.parse_args(argv)
-    variants = {"1 step per call": 1, f"{toy.TOY_STEPS_PER_CALL} steps per call": None}
+    variants = {
+        "1 step per call": 1,
+        f"{toy.TOY_STEPS_PER_CALL} steps per call": toy.TOY_STEPS_PER_CALL,
+    }
     print(f"{'variant':22s} {'wall s':>7s} {'CPU s':>6s} {'modes':>5s} {'high quality':>12s}")
     for _ in range(args.repeats):
         for name, per_call in variants.items():
-            wall, cpu, m = run(args.steps, per_call or toy.TOY_STEPS_PER_CALL)
+            wall, cpu, m = run(args.steps, per_call)
             hq = m["high_quality"]
             print(f"{name:22s} {wall:7.1f} {cpu:6.1f} {m['modes_covered']:5d} {hq:12.3f}")
     return 0
