@@ -85,7 +85,7 @@ def grid(old_g, new_g, name, out):
     if picture.shape[-1] == 1:
         picture = picture[..., 0]
     out.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(out / f"{name}.png", np.kron(picture, np.ones((3, 3) + picture.shape[2:], "uint8")))
+    iio.imwrite(out / f"{name}.png", picture.repeat(3, axis=0).repeat(3, axis=1))  # 3x larger
 
 
 def main(argv=None):
