@@ -2,6 +2,7 @@
 each was trained, and wrong names or files get a clear ModelError."""
 
 import json
+import os
 import shutil
 
 import h5py
@@ -212,3 +213,32 @@ def test_cli_samples_from_a_pretrained_generator(tmp_path):
         == 0
     )
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+#: What each shipped generator must beat, on 10,000 samples against the 10,000 real test images
+#: with the course's classifier features (seed 1): the FID of the generator it replaced
+#: (0.1.x, measured by benchmarks/shipped_generators.py), every class at least 5% of the
+#: samples, and for the conditional one the label accuracy of the one it replaced (87.6%).
+QUALITY_BARS = {
+    "dcgan-fashion_mnist": {"fid": 7.02},
+    "dcgan-mnist": {"fid": 6.92},
+    "cgan-fashion_mnist": {"fid": 2.43, "label_accuracy": 0.876},
+    "dcgan-cifar10": {"fid": 6.25},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("GANCOURSE_REAL_DATA_DIR"),
+    reason="set GANCOURSE_REAL_DATA_DIR to a folder of the real .npz archives",
+)
+@pytest.mark.parametrize("name", sorted(QUALITY_BARS))
+def test_each_shipped_generator_beats_the_one_it_replaced(name, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA_DIR", os.environ["GANCOURSE_REAL_DATA_DIR"])
+    entry = pretrained.info(name)
+    report = evaluation.evaluate_generator(pretrained.load(name), entry["dataset"], n=10000, seed=1)
+    shares = np.asarray(report["class_histogram"]) / 10000
+    assert report["fid"] < QUALITY_BARS[name]["fid"], (name, report["fid"])
+    assert shares.min() >= 0.05, (name, shares)
+    if "label_accuracy" in QUALITY_BARS[name]:
+        assert report["label_accuracy"] > QUALITY_BARS[name]["label_accuracy"]
