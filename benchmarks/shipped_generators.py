@@ -63,7 +63,6 @@ def score(name, directory, n):
         "max": shares.max(),
         "acc": r.get("label_accuracy"),
         "cpu": entry.get("cpu_time_s", entry.get("wall_time_s")),
-        "epochs": entry["epochs"],
     }, g
 
 
@@ -71,21 +70,17 @@ def grid(old_g, new_g, name, out):
     """40 samples from the same noise through both generators, old left, new right."""
     import imageio.v3 as iio
 
-    cond = gc.models.is_conditional(new_g)
     z = gc.sampling.sample_latent(40, gc.models.latent_dim_of(new_g), seed=2024)
-    labels = np.arange(40) % 10 if cond else None
-    halves = []
-    for g in (old_g, new_g):
-        images = gc.sampling.generate_images(g, z, labels)
-        rows = [np.concatenate(list(images[i * 5 : (i + 1) * 5]), axis=1) for i in range(8)]
-        halves.append(np.concatenate(rows, axis=0))
-    gap = np.ones((halves[0].shape[0], 6, halves[0].shape[2]), dtype=halves[0].dtype)
-    picture = np.concatenate([halves[0], gap, halves[1]], axis=1)
-    picture = np.round((picture + 1) * 127.5).clip(0, 255).astype("uint8")
-    if picture.shape[-1] == 1:
-        picture = picture[..., 0]
+    labels = np.arange(40) % 10 if gc.models.is_conditional(new_g) else None
+    halves = [
+        gc.viz.image_grid(gc.sampling.generate_images(g, z, labels), ncols=5)
+        for g in (old_g, new_g)
+    ]
+    gap = np.full((halves[0].shape[0], 6) + halves[0].shape[2:], 255, dtype="uint8")
     out.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(out / f"{name}.png", picture.repeat(3, axis=0).repeat(3, axis=1))  # 3x larger
+    iio.imwrite(
+        out / f"{name}.png", gc.viz.upscale(np.concatenate([halves[0], gap, halves[1]], axis=1), 3)
+    )
 
 
 def main(argv=None):
