@@ -56,7 +56,9 @@ def synthetic_images(n, shape, seed):
         x[y == k] += (200 * mask).astype(np.uint8)
     if len(shape) == 3:
         tint = np.array([1.0, 0.8, 0.6], np.float32)
-        x = (x[..., None] * tint).astype(np.uint8)
+        # x * tint per channel, through a 256-entry table (the same values, 10x faster)
+        table = (np.arange(256, dtype=np.float32)[:, None] * tint).astype(np.uint8)
+        x = table[x]
     return x, y
 
 
@@ -80,15 +82,19 @@ def pytest_configure(config):
 #: whole file or notebook at a time, in collection order: a long one handed out last keeps one
 #: worker busy while the other has nothing left to do.
 LONGEST_FIRST = (
+    "tests/test_playground.py",
+    "notebooks/04_wgan.ipynb",
     "tests/test_browser.py",
+    "notebooks/03_dcgan.ipynb",
     "tests/test_training.py",
     "tests/test_distribute.py",
-    "tests/test_stabilisation.py",
-    "notebooks/03_dcgan.ipynb",
-    "notebooks/04_wgan.ipynb",
     "notebooks/09_stabilising_gans.ipynb",
+    "tests/test_stabilisation.py",
     "notebooks/08_evaluation.ipynb",
+    "tests/test_runs.py",
     "notebooks/02_vanilla_gan.ipynb",
+    "notebooks/01_gan_theory.ipynb",
+    "notebooks/06_cifar10.ipynb",
 )
 
 

@@ -1,8 +1,10 @@
-"""Browser tests: JupyterLab in headless Chromium runs notebook 07 (the latent space), a slider
-is moved, and the picture changes; it runs notebook 01 and plays the GAN playground: the step
-counter and the picture change while a slider still answers, and Pause stops them. This
-proves what the unit tests cannot: that the widgets render in a real front end, that the
-kernel <-> browser round trip works, and that the kernel stays responsive while it trains.
+"""Browser tests: JupyterLab in headless Chromium runs the latent explorer of notebook 07, a
+slider is moved, and the picture changes; it runs the GAN playground of notebook 01 and plays
+it: the step counter and the picture change while a slider still answers, and Pause stops
+them. This proves what the unit tests cannot: that the widgets render in a real front end,
+that the kernel <-> browser round trip works, and that the kernel stays responsive while it
+trains. (nbval runs the whole notebooks; here each page holds only its notebook's setup cell
+and the cells its widget needs, so the browser waits for no other training.)
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the ``playwright`` pip
 package, which drives that system browser (``playwright install`` is never needed).
@@ -43,11 +45,14 @@ pytestmark = [
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 #: The notebook the test opens: the course's own notebook 07 (run in fast mode, outputs and
-#: saved widget state stripped so that every picture on the page comes from the live kernel).
+#: saved widget state stripped so that every picture on the page comes from the live kernel),
+#: cut to its setup cell and the cells holding these lines (the generator, the explorer).
 SOURCE = Path(__file__).resolve().parent.parent / "notebooks" / "07_latent_space.ipynb"
 NOTEBOOK = SOURCE.name
+EXPLORER_CELLS = ('g = pretrained.load("dcgan-fashion_mnist")', "widgets.latent_explorer(g, k=6")
 #: The playground test opens notebook 01 (the GAN playground), prepared the same way.
 PLAYGROUND_SOURCE = SOURCE.parent / "01_gan_theory.ipynb"
+PLAYGROUND_CELLS = ("pg = playground()",)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +61,8 @@ def lab(tmp_path_factory):
     settings and runtime folders; always shut down afterwards. Yields (url, token)."""
     root = tmp_path_factory.mktemp("lab")
     (root / "work").mkdir()
-    _write_notebook(root / "work" / NOTEBOOK)
-    _write_notebook(root / "work" / PLAYGROUND_SOURCE.name, PLAYGROUND_SOURCE)
+    _write_notebook(root / "work" / NOTEBOOK, SOURCE, EXPLORER_CELLS)
+    _write_notebook(root / "work" / PLAYGROUND_SOURCE.name, PLAYGROUND_SOURCE, PLAYGROUND_CELLS)
     settings = root / "settings"
     settings.mkdir()
     # no "news" / update pop-up covering part of the page, no "select kernel" dialog
@@ -129,7 +134,7 @@ def test_slider_moves_the_picture_in_jupyterlab(lab):
         page.wait_for_function(
             "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
         )
-        _wait_for_kernel_idle(page, timeout=300_000)  # the rest of the notebook has run
+        _wait_for_kernel_idle(page, timeout=300_000)  # the page's remaining cells have run
         image.scroll_into_view_if_needed()
         slider = page.locator(".widget-slider").first
         readout = slider.locator(".widget-readout")
@@ -269,14 +274,19 @@ def _step_of(status_text):
     return int(re.search(r"step ([\d,]+)", status_text).group(1).replace(",", ""))
 
 
-def _write_notebook(path, source=SOURCE):
-    """Copy a notebook (07 unless told) without its stored outputs and widget state."""
+def _write_notebook(path, source, wanted):
+    """Copy a notebook's setup cell (its first code cell) and the code cells holding each line
+    of ``wanted``, without their stored outputs and without the saved widget state."""
     import nbformat
 
     nb = nbformat.read(source, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    kept = code[:1] + [cell for cell in code[1:] if any(line in cell.source for line in wanted)]
+    for line in wanted:
+        assert any(line in cell.source for cell in kept), f"{source.name} has no cell with {line!r}"
+    for cell in kept:
+        cell.outputs, cell.execution_count = [], None
+    nb.cells = kept
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 
