@@ -29,11 +29,11 @@ from pathlib import Path
 #: the second half) trained for a CPU-time budget: the wall time the manifest recorded for
 #: the previous generators (0.1.x, trained with constant rates and a fixed number of epochs
 #: on a shared machine), so the new ones use no more CPU time than the old ones took.
-RECIPE = ["--ema", "0.999", "--ema-warmup", "--lr-decay", "0.5", "--budget-clock", "cpu"]
+SCHEDULE = ["--ema", "0.999", "--ema-warmup", "--lr-decay", "0.5"]
+RECIPE = SCHEDULE + ["--budget-clock", "cpu"]
 
 #: Notebook 06's run: the same recipe for a fixed 20 epochs, a grid every 5.
-NOTEBOOK_06 = ["--ema", "0.999", "--ema-warmup", "--lr-decay", "0.5", "--epochs", "20"]
-NOTEBOOK_06 += ["--sample-every", "5"]
+NOTEBOOK_06 = SCHEDULE + ["--epochs", "20", "--sample-every", "5"]
 
 #: name -> (model, dataset, CPU-seconds budget, extra CLI arguments). CIFAR-10 first: it
 #: takes longest. Where there is a budget, the epochs are only an upper limit. The CIFAR-10
