@@ -25,10 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-#: The recipe of notebook 09 (EMA with warm-up, learning rates decaying linearly to 0 over
-#: the second half) trained for a CPU-time budget: the wall time the manifest recorded for
-#: the previous generators (0.1.x, trained with constant rates and a fixed number of epochs
-#: on a shared machine), so the new ones use no more CPU time than the old ones took.
+#: The recipe: an EMA of the generator with warm-up (notebook 09) and learning rates decaying
+#: linearly to 0 over the second half, trained for a CPU-time budget: the wall time the
+#: manifest recorded for the previous generators (0.1.x, trained with constant rates and a
+#: fixed number of epochs on a shared machine), so the new ones use no more CPU time than the
+#: old ones took.
 SCHEDULE = ["--ema", "0.999", "--ema-warmup", "--lr-decay", "0.5"]
 RECIPE = SCHEDULE + ["--budget-clock", "cpu"]
 
