@@ -22,6 +22,13 @@ from .models import is_conditional  # noqa: E402
 NOISE = ("normal", "uniform")
 
 
+def check_count(n) -> int:
+    """``n`` if it is a usable number of images (a positive integer), else a ModelError."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ModelError(f"the number of images must be a positive integer such as 16, not {n!r}")
+    return int(n)
+
+
 def sample_latent(
     n: int, latent_dim: int, noise: str = "normal", seed: int = 0, truncation: float | None = None
 ) -> np.ndarray:
@@ -36,6 +43,7 @@ def sample_latent(
     Entries already within the threshold keep their values, so the same ``seed`` gives
     the same vectors with or without it, apart from the redrawn entries.
     """
+    check_count(n)
     if noise not in NOISE:
         raise ModelError(f"noise must be one of {NOISE}, not {noise!r}")
     if truncation is not None and (

@@ -23,7 +23,7 @@ from . import losses  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
 from .runs import KINDS, LOSSES, RunConfig, load_config  # noqa: E402
-from .sampling import NOISE, generate_images, sample_latent  # noqa: E402
+from .sampling import NOISE, check_count, generate_images, sample_latent  # noqa: E402
 
 
 class GAN(keras.Model):
@@ -411,7 +411,7 @@ class ConditionalGAN(GAN):
         self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
     ):
         """``labels``: one class for all, or one per image; by default classes in turn."""
-        count = n if z is None else len(z)
+        count = check_count(n) if z is None else len(z)
         if labels is None:
             labels = np.arange(count) % self.num_classes
         labels = np.broadcast_to(np.asarray(labels, "int32"), (count,))

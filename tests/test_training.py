@@ -164,6 +164,13 @@ def test_generate_is_reproducible_and_conditional_labels_apply():
         gan.generate(2, labels=[0, 11])
 
 
+@pytest.mark.parametrize("kind", ["dcgan", "cgan"])
+@pytest.mark.parametrize("n", [-1, 0, 2.5, None, True])
+def test_generate_refuses_a_count_that_is_not_a_positive_integer(kind, n):
+    with pytest.raises(ModelError, match="positive integer"):
+        small_gan(kind).generate(n)
+
+
 def test_mismatched_models_and_missing_labels_get_clear_errors():
     with pytest.raises(ModelError, match="image_shape"):
         gc.GAN(m.dcgan_generator(LATENT, width=16), m.dcgan_discriminator((32, 32, 3), width=8))
