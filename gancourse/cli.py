@@ -140,6 +140,11 @@ def _parser():
         help="minibatch standard deviation layer in D (Karras et al. 2018)",
     )
     s9.add_argument(
+        "--projection",
+        action="store_true",
+        help="cgan: projection discriminator (Miyato & Koyama 2018)",
+    )
+    s9.add_argument(
         "--upsampling",
         choices=UPSAMPLINGS,
         default=DEFAULTS.upsampling,
@@ -364,6 +369,7 @@ def _train(args):
         ema_warmup=args.ema_warmup,
         spectral_norm=args.spectral_norm,
         minibatch_std=args.minibatch_std,
+        projection=args.projection,
         upsampling=args.upsampling,
         loss=args.loss,
         g_lr=args.g_lr,

@@ -251,28 +251,44 @@ def cgan_dcgan_discriminator(
     initializer="glorot_uniform",
     spectral_norm=False,
     minibatch_std=False,
+    projection=False,
     name="cgan_dcgan_discriminator",
 ):
     """Conditional DCGAN discriminator: the label is mapped to one extra image-sized channel
     and concatenated to the image, then the DCGAN discriminator body. ``spectral_norm``
     (which also drops the BatchNorm, and normalises the label's Dense layer too) and
-    ``minibatch_std``: see :func:`dcgan_discriminator`."""
+    ``minibatch_std``: see :func:`dcgan_discriminator`.
+
+    ``projection=True`` gives the label to D the way the projection discriminator does
+    (Miyato & Koyama 2018, "cGANs with Projection Discriminator") instead of as a channel:
+    the image alone goes through the body to a feature vector phi(x), and the logit is
+    ``psi(phi(x)) + embed(y) . phi(x)``, an unconditional score plus the inner product of the
+    features with a learned vector per class. Every class then has its own direction in
+    feature space along which D scores "real", which pushes the generator harder towards
+    images of the requested class (``label_mode`` and ``embed_dim`` do not apply).
+    """
     img = keras.Input(image_shape, name="image")
     label = keras.Input((1,), dtype="int32", name="label")
+    norm = None if spectral_norm else "batch"
+    if projection:
+        features = _conv_discriminator_body(
+            img, width, dropout, norm, 4, initializer, spectral_norm, minibatch_std, logit=False
+        )
+        psi = _sn(layers.Dense(1, kernel_initializer=initializer, name="logit"), spectral_norm)
+        embed = layers.Embedding(num_classes, features.shape[-1], name="label_projection")
+        inner = layers.Dot(axes=1, name="projection")(
+            [layers.Flatten(name="label_flat")(embed(label)), features]
+        )
+        return keras.Model(
+            [img, label], layers.Add(name="score")([psi(features), inner]), name=name
+        )
     code = _label_code(label, num_classes, label_mode, embed_dim)
     h, w = image_shape[:2]
     dense = _sn(layers.Dense(h * w, name="label_dense"), spectral_norm)
     plane = layers.Reshape((h, w, 1), name="label_plane")(dense(code))
     x = layers.Concatenate(name="image_and_label")([img, plane])
     body = _conv_discriminator_body(
-        x,
-        width,
-        dropout,
-        None if spectral_norm else "batch",
-        4,
-        initializer,
-        spectral_norm,
-        minibatch_std,
+        x, width, dropout, norm, 4, initializer, spectral_norm, minibatch_std
     )
     return keras.Model([img, label], body, name=name)
 
@@ -471,8 +487,18 @@ def _upsample(h, filters, kernel_size, initializer, upsampling, name, **kwargs):
 
 
 def _conv_discriminator_body(
-    h, width, dropout, norm, kernel_size, initializer, spectral_norm=False, minibatch_std=False
+    h,
+    width,
+    dropout,
+    norm,
+    kernel_size,
+    initializer,
+    spectral_norm=False,
+    minibatch_std=False,
+    logit=True,
 ):
+    """Two stride-2 convolutions, flattened; then one logit, or (``logit=False``) the
+    flattened features themselves."""
     h = _sn(
         layers.Conv2D(
             width,
@@ -506,6 +532,8 @@ def _conv_discriminator_body(
     h = layers.Flatten(name="flatten")(h)
     if dropout:
         h = layers.Dropout(dropout, name="dropout")(h)
+    if not logit:
+        return h
     return _sn(layers.Dense(1, kernel_initializer=initializer, name="logit"), spectral_norm)(h)
 
 

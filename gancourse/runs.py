@@ -54,10 +54,11 @@ class RunConfig:
 
     The stabilising options of notebook 09 (see ``training.build_gan``, all off by default):
     ``ema_warmup`` (EMA decay ramps up from 0), ``spectral_norm`` and ``minibatch_std`` (the
-    discriminator), ``upsampling`` (one of :data:`UPSAMPLINGS`), ``loss`` (one of
-    :data:`LOSSES`; None is the kind's default), ``g_lr``/``d_lr`` (TTUR; None is the kind's
-    default), ``r1_gamma``/``r1_every`` (R1 penalty, lazy every k steps) and ``augment`` (a
-    DiffAugment policy such as "color,translation,cutout"). ``lr_decay``: the share of the
+    discriminator), ``projection`` (cgan: a projection discriminator), ``upsampling`` (one
+    of :data:`UPSAMPLINGS`), ``loss`` (one of :data:`LOSSES`; None is the kind's default),
+    ``g_lr``/``d_lr`` (TTUR; None is the kind's default), ``r1_gamma``/``r1_every`` (R1
+    penalty, lazy every k steps) and ``augment`` (a DiffAugment policy such as
+    "color,translation,cutout"). ``lr_decay``: the share of the
     training, at its end, over which both learning rates fall linearly to 0 (0 = off; 0.5 =
     the second half, as in pix2pix and CycleGAN).
     """
@@ -74,6 +75,7 @@ class RunConfig:
     ema_warmup: bool = False
     spectral_norm: bool = False
     minibatch_std: bool = False
+    projection: bool = False
     upsampling: str = "transpose"
     loss: str | None = None
     g_lr: float | None = None
@@ -128,7 +130,7 @@ class RunConfig:
         _choice(self, "upsampling", UPSAMPLINGS)
         if self.loss is not None:
             _choice(self, "loss", LOSSES)
-        for name in ("ema_warmup", "spectral_norm", "minibatch_std"):
+        for name in ("ema_warmup", "spectral_norm", "minibatch_std", "projection"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, not {getattr(self, name)!r}.")
         for name in ("g_lr", "d_lr"):
@@ -159,6 +161,11 @@ class RunConfig:
                 f"--model {self.model} trains with the Wasserstein loss and its own "
                 f"Lipschitz constraint: --loss and --r1-gamma apply to gan, dcgan "
                 f"and cgan."
+            )
+        if self.projection and self.model != "cgan":
+            raise ConfigError(
+                f"--projection is how a conditional discriminator takes its label: it "
+                f"applies to --model cgan only, not {self.model}."
             )
         self.image_shape = tuple(spec.model_shape)
         self.num_classes = spec.num_classes

@@ -716,6 +716,7 @@ def build_gan(
     ema_warmup=False,
     spectral_norm=False,
     minibatch_std=False,
+    projection=False,
     upsampling="transpose",
     loss=None,
     g_lr=None,
@@ -740,7 +741,8 @@ def build_gan(
 
     - models (:mod:`gancourse.models`): ``spectral_norm`` (D/critic; drops D's BatchNorm),
       ``minibatch_std`` (conv D/critic), ``upsampling`` ("transpose", "nearest" or
-      "bilinear"; DCGAN generators). Not with ``scenario`` (those keep the study's models).
+      "bilinear"; DCGAN generators), ``projection`` (cgan: a projection discriminator).
+      Not with ``scenario`` (those keep the study's models).
     - training (:meth:`GAN.compile`): ``loss`` ("non-saturating", "minimax", "hinge"; not
       for the WGANs, which have their own), ``g_lr``/``d_lr`` (TTUR), ``r1_gamma``/
       ``r1_every`` (R1 penalty; not for the WGANs), ``augment`` (DiffAugment policy),
@@ -773,6 +775,10 @@ def build_gan(
             "minibatch_std and upsampling are options of the convolutional models: "
             "use kind 'dcgan', 'cgan', 'wgan' or 'wgan-gp', or drop them."
         )
+    if projection and kind != "cgan":
+        raise ModelError(
+            "projection is how a conditional discriminator takes its label: use kind 'cgan'."
+        )
     wgan = kind in ("wgan", "wgan-gp")
     if wgan and (loss is not None or r1_gamma):
         raise ModelError(
@@ -804,7 +810,7 @@ def build_gan(
                     latent_dim, image_shape, num_classes, width=width, upsampling=upsampling
                 ),
                 models.cgan_dcgan_discriminator(
-                    image_shape, num_classes, width=width // 2, **d_opts
+                    image_shape, num_classes, width=width // 2, projection=projection, **d_opts
                 ),
                 num_classes=num_classes,
                 **common,

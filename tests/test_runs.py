@@ -31,6 +31,8 @@ TINY = ["--model", "dcgan", "--dataset", "fashion_mnist", "--subset", "128"]
         (dict(batch_size=2.5), "--batch-size must be a whole number"),
         (dict(lr_decay=1.5), "--lr-decay must be a share of the training in [0, 1]"),
         (dict(lr_decay=math.nan), "--lr-decay must be a share"),
+        (dict(model="dcgan", projection=True), "applies to --model cgan only"),
+        (dict(model="cgan", projection="yes"), "projection must be true or false"),
     ],
 )
 def test_out_of_range_options_are_refused(options, message):
@@ -64,6 +66,7 @@ def test_a_damaged_config_json_is_reported_as_damaged(tmp_path, text):
         (["--ema", "1.5"], "--ema must be a number in [0, 1)"),
         (["--batch-size", "1000"], "--batch-size 1000 is larger than the 128 training images"),
         (["--scenario", "weak-d", "--model", "gan"], "applies to --model dcgan only"),
+        (["--projection"], "applies to --model cgan only"),
     ],
 )
 def test_a_refused_command_leaves_no_run_folder(tmp_path, capsys, extra, message):
@@ -272,6 +275,19 @@ def test_stabilising_options_from_the_cli_reach_the_model_and_survive_a_resume(t
     assert "Resuming training at epoch 2" in capsys.readouterr().out
     assert main(["train", *TINY, "--epochs", "3", "--out", str(run), *options[:-2]]) == 2
     assert "--d-lr was 0.0004, now none" in capsys.readouterr().err
+
+
+def test_projection_from_the_cli_reaches_the_cgan_and_a_resume_must_repeat_it(tmp_path, capsys):
+    from gancourse.training import load_run
+
+    run = tmp_path / "run"
+    cgan = ["--model", "cgan", *TINY[2:], "--out", str(run)]
+    assert main(["train", *cgan, "--epochs", "1", "--projection"]) == 0
+    gan, cfg, epoch = load_run(run)
+    assert cfg.projection and epoch == 1
+    assert "label_projection" in [layer.name for layer in gan.discriminator.layers]
+    assert main(["train", *cgan, "--epochs", "2"]) == 2
+    assert "--projection was True, now False" in capsys.readouterr().err
 
 
 def test_a_cpu_time_budget_ends_the_run_and_a_resume_respects_it(tmp_path, capsys):

@@ -298,6 +298,29 @@ def test_minibatch_std_appends_the_batch_standard_deviation_as_one_channel():
         assert builder(minibatch_std=True).get_layer("minibatch_std") is not None
 
 
+# ---------------------------------------------------------------- projection discriminator
+
+
+def test_projection_discriminator_adds_the_class_vector_times_the_features():
+    d = m.cgan_dcgan_discriminator(num_classes=3, width=8, projection=True)
+    assert "image_and_label" not in [layer.name for layer in d.layers]  # no label channel
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype("float32")
+    y = np.array([[0], [1], [2], [1]], "int32")
+    features = keras.Model(d.inputs[0], d.get_layer("flatten").output)(x)
+    phi = np.array(features)
+    psi = np.array(d.get_layer("logit")(features))
+    vectors = np.array(d.get_layer("label_projection").embeddings)
+    expected = psi[:, 0] + (vectors[y[:, 0]] * phi).sum(axis=1)
+    np.testing.assert_allclose(np.array(d([x, y], training=False))[:, 0], expected, rtol=1e-4)
+    # the same image scored under two labels differs exactly by (v_a - v_b) . phi(x)
+    other = np.array(d([x, (y + 1) % 3], training=False))[:, 0]
+    np.testing.assert_allclose(
+        expected - other, ((vectors[y[:, 0]] - vectors[(y[:, 0] + 1) % 3]) * phi).sum(1), rtol=1e-3
+    )
+    with pytest.raises(ModelError, match="cgan"):
+        training.build_gan("dcgan", projection=True)
+
+
 # ---------------------------------------------------------------- upsample + conv
 
 
@@ -339,6 +362,8 @@ def test_a_train_step_with_every_option_on(kind):
     options = dict(ALL_ON)
     if kind != "wgan-gp":
         options.update(loss="hinge", r1_gamma=1.0, r1_every=2)
+    if kind == "cgan":
+        options.update(projection=True)
     gan = training.build_gan(kind, latent_dim=LATENT, seed=1, **options)
     g0, d0 = weights(gan.generator), weights(gan.discriminator)
     n = 320 if kind == "wgan-gp" else 128  # WGAN trains G on the 5th critic step
