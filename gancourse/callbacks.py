@@ -22,6 +22,7 @@ from tensorflow.core.framework import summary_pb2  # noqa: E402
 from . import viz  # noqa: E402
 from .errors import ConfigError, ModelError, TrainingError  # noqa: E402
 from .files import atomic_write, output_error, write_text  # noqa: E402
+from .models import latent_dim_of  # noqa: E402
 from .sampling import generate_images, sample_latent  # noqa: E402
 
 
@@ -58,15 +59,16 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         gan = self.model
-        if getattr(gan, "conditional", False):
+        if getattr(gan, "conditional", False) and getattr(gan, "cluster_prior", None) is None:
             k = gan.num_classes
             self.ncols = max(1, self.n // k)
             self.labels = np.repeat(np.arange(k), self.ncols)
             z = sample_latent(self.ncols, gan.latent_dim, gan.noise, self.seed)
             self.z = np.tile(z, (k, 1))
         else:
-            self.labels = None
-            self.z = sample_latent(self.n, gan.latent_dim, gan.noise, self.seed)
+            self.labels = None  # (a cluster-conditioned GAN draws its clusters from z)
+            latent_dim = latent_dim_of(gan.sampling_generator())
+            self.z = sample_latent(self.n, latent_dim, gan.noise, self.seed)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):

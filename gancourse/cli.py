@@ -145,6 +145,11 @@ def _parser():
         help="cgan: projection discriminator (Miyato & Koyama 2018)",
     )
     s9.add_argument(
+        "--clusters",
+        type=int,
+        help="cgan: condition on K k-means clusters of the images, not the labels",
+    )
+    s9.add_argument(
         "--upsampling",
         choices=UPSAMPLINGS,
         default=DEFAULTS.upsampling,
@@ -370,6 +375,7 @@ def _train(args):
         spectral_norm=args.spectral_norm,
         minibatch_std=args.minibatch_std,
         projection=args.projection,
+        clusters=args.clusters,
         upsampling=args.upsampling,
         loss=args.loss,
         g_lr=args.g_lr,
@@ -395,9 +401,14 @@ def _train(args):
             f"images; use a batch size of at most {available}."
         )
     config.seed_everything(cfg.seed)
+    x = ds.x_train[:available]
+    labels = ds.y_train[:available] if cfg.model == "cgan" else None
+    if cfg.clusters:
+        print(f"Clustering the {available} training images into {cfg.clusters} (k-means) ...")
+        labels = data.cluster_labels(x, cfg.clusters, cfg.seed)
     pipe = data.make_pipeline(
-        ds.x_train,
-        ds.y_train if cfg.model == "cgan" else None,
+        x,
+        labels,
         batch_size=cfg.batch_size,
         subset=cfg.subset,
         seed=cfg.seed,
@@ -418,6 +429,9 @@ def _train(args):
     created = not out.exists()
     print(f"Training {cfg.model} on {cfg.dataset} for {args.epochs} epochs -> {out}")
     try:
+        if cfg.clusters:
+            training.save_clusters(out, labels, cfg.clusters)
+            gan.cluster_prior = training.load_clusters(out)
         training.train(
             gan,
             pipe,

@@ -42,6 +42,7 @@ BUILDERS = {
     "cgan_dcgan_generator": models.cgan_dcgan_generator,
     "mlp_generator": models.mlp_generator,
     "cgan_mlp_generator": models.cgan_mlp_generator,
+    "clustered_generator": models.clustered_generator,
 }
 
 MACHINE = "2 CPU cores, no GPU"
@@ -223,6 +224,12 @@ def _builder_name(generator) -> str:
 def _builder_kwargs(generator, cfg) -> dict:
     """The builder arguments that rebuild ``generator`` (read off the model itself, so they
     stay right even if ``build_gan``'s defaults change later)."""
+    if generator.name == "clustered_generator":  # the conditional generator inside, + prior
+        inner = _builder_kwargs(
+            next(m for m in generator.layers if isinstance(m, keras.Model)), cfg
+        )
+        inner.pop("num_classes")
+        return {**inner, "prior": generator.get_layer("cluster").prior}
     kwargs = {
         "latent_dim": models.latent_dim_of(generator),
         "image_shape": list(generator.output_shape[1:]),

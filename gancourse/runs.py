@@ -54,7 +54,9 @@ class RunConfig:
 
     The stabilising options of notebook 09 (see ``training.build_gan``, all off by default):
     ``ema_warmup`` (EMA decay ramps up from 0), ``spectral_norm`` and ``minibatch_std`` (the
-    discriminator), ``projection`` (cgan: a projection discriminator), ``upsampling`` (one
+    discriminator), ``projection`` (cgan: a projection discriminator), ``clusters`` (cgan:
+    condition on that many k-means clusters of the images instead of the classes, see
+    ``data.cluster_labels``), ``upsampling`` (one
     of :data:`UPSAMPLINGS`), ``loss`` (one of :data:`LOSSES`; None is the kind's default),
     ``g_lr``/``d_lr`` (TTUR; None is the kind's default), ``r1_gamma``/``r1_every`` (R1
     penalty, lazy every k steps) and ``augment`` (a DiffAugment policy such as
@@ -76,6 +78,7 @@ class RunConfig:
     spectral_norm: bool = False
     minibatch_std: bool = False
     projection: bool = False
+    clusters: int | None = None
     upsampling: str = "transpose"
     loss: str | None = None
     g_lr: float | None = None
@@ -162,13 +165,20 @@ class RunConfig:
                 f"Lipschitz constraint: --loss and --r1-gamma apply to gan, dcgan "
                 f"and cgan."
             )
+        if self.clusters is not None:
+            _integer(self, "clusters", 2, 1000)
+            if self.model != "cgan":
+                raise ConfigError(
+                    f"--clusters conditions a cGAN on k-means clusters instead of classes: "
+                    f"it applies to --model cgan only, not {self.model}."
+                )
         if self.projection and self.model != "cgan":
             raise ConfigError(
                 f"--projection is how a conditional discriminator takes its label: it "
                 f"applies to --model cgan only, not {self.model}."
             )
         self.image_shape = tuple(spec.model_shape)
-        self.num_classes = spec.num_classes
+        self.num_classes = self.clusters or spec.num_classes
         return self
 
     def options(self) -> dict:

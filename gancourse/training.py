@@ -9,6 +9,7 @@ with the course's callbacks: checkpoint/resume, sample grids, a GIF, history, Na
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from keras import ops  # noqa: E402
 
 from . import losses  # noqa: E402
 from .errors import ModelError  # noqa: E402
+from .files import write_text  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
 from .runs import KINDS, LOSSES, RunConfig, load_config  # noqa: E402
 from .sampling import NOISE, check_count, generate_images, sample_latent  # noqa: E402
@@ -265,12 +267,16 @@ class GAN(keras.Model):
                 "truncation= applies to the latent vectors generate() draws: pass n= "
                 "instead of z=, or draw z with sample_latent(..., truncation=)."
             )
-        return generate_images(self.sampling_generator(use_ema), z, labels, batch_size)
+        return generate_images(self._sampler(use_ema, labels), z, labels, batch_size)
 
     def sampling_generator(self, use_ema=True):
         return (
             self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         )
+
+    def _sampler(self, use_ema, labels):
+        """The generator :meth:`generate` draws with (given labels or not)."""
+        return self.sampling_generator(use_ema)
 
     # ---------------------------------------------------------------- helpers
     def _prepare_optimizers(self):
@@ -406,11 +412,24 @@ class ConditionalGAN(GAN):
             )
         super().__init__(generator, discriminator, **kwargs)
         self.num_classes = num_classes
+        # Set (to each cluster's share of the images) when the "classes" are k-means
+        # clusters (``--clusters``): the GAN then samples as the unconditional generator
+        # models.marginal_generator makes of it.
+        self.cluster_prior = None
 
     def generate(
         self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
     ):
-        """``labels``: one class for all, or one per image; by default classes in turn."""
+        """``labels``: one class for all, or one per image; by default classes in turn.
+        A cluster-conditioned GAN (``cluster_prior`` set) draws its clusters from ``z``
+        instead (one coordinate more than the generator's noise), unless ``labels`` are
+        given."""
+        if self.cluster_prior is not None and labels is None:
+            if z is None:
+                z = sample_latent(n, self.latent_dim + 1, self.noise, seed, truncation=truncation)
+            elif truncation is not None:
+                raise ModelError("truncation= applies to the latent vectors generate() draws.")
+            return generate_images(self.sampling_generator(use_ema), z, None, batch_size)
         count = check_count(n) if z is None else len(z)
         if labels is None:
             labels = np.arange(count) % self.num_classes
@@ -428,6 +447,19 @@ class ConditionalGAN(GAN):
             batch_size=batch_size,
             truncation=truncation,
         )
+
+    def sampling_generator(self, use_ema=True, conditional=False):
+        """The (EMA) generator; for a cluster-conditioned GAN, unless ``conditional``, the
+        unconditional generator that draws its cluster from the last latent coordinate."""
+        generator = super().sampling_generator(use_ema)
+        if self.cluster_prior is None or conditional:
+            return generator
+        from .models import marginal_generator
+
+        return marginal_generator(generator, self.cluster_prior)
+
+    def _sampler(self, use_ema, labels):
+        return self.sampling_generator(use_ema, conditional=labels is not None)
 
 
 class WGAN(GAN):
@@ -848,7 +880,7 @@ def gan_from_config(config: RunConfig, strategy=None):
     """The compiled, untrained GAN a :class:`~gancourse.runs.RunConfig` describes (built in
     the scope of ``strategy`` if given: see :func:`build_gan`)."""
     options = config.options()
-    for name in ("model", "dataset", "scenario", "latent_dim", "batch_size", "subset"):
+    for name in ("model", "dataset", "scenario", "latent_dim", "batch_size", "subset", "clusters"):
         options.pop(name)
     return build_gan(
         config.model,
@@ -861,6 +893,31 @@ def gan_from_config(config: RunConfig, strategy=None):
     )
 
 
+def save_clusters(run_dir, labels, k) -> Path:
+    """Record how many training images each k-means cluster holds (``clusters.json`` in the
+    run folder): the share of each cluster is how often an unconditional sample draws it."""
+    counts = np.bincount(np.asarray(labels), minlength=k)
+    path = Path(run_dir) / "clusters.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps({"clusters": int(k), "counts": counts.tolist()}) + "\n", "clusters")
+    return path
+
+
+def load_clusters(run_dir) -> np.ndarray:
+    """The cluster shares (summing to 1) of a cluster-conditioned run, from ``clusters.json``."""
+    path = Path(run_dir) / "clusters.json"
+    try:
+        counts = np.asarray(json.loads(path.read_text())["counts"], dtype=np.float64)
+        if counts.ndim != 1 or len(counts) < 2 or (counts < 0).any() or counts.sum() <= 0:
+            raise ValueError("counts must be a list of non-negative numbers")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ModelError(
+            f"{path} is missing or damaged ({e}); it records the sizes of the run's k-means "
+            f"clusters. Resume the run with `gancourse train` (same options) to write it again."
+        ) from None
+    return counts / counts.sum()
+
+
 def load_run(run_dir):
     """Rebuild the GAN of a run folder from its ``config.json`` and restore its latest
     intact checkpoint. Returns ``(gan, config, epoch)``."""
@@ -869,6 +926,8 @@ def load_run(run_dir):
     config = load_config(run_dir)
     gan = gan_from_config(config)
     epoch = Checkpoint(Path(run_dir) / "checkpoints").restore(gan)
+    if config.clusters:
+        gan.cluster_prior = load_clusters(run_dir)
     if epoch == 0:
         raise ModelError(f"{run_dir} has no checkpoint yet: train at least one epoch first.")
     return gan, config, epoch

@@ -7,7 +7,13 @@ import pytest
 
 from conftest import synthetic_images
 from gancourse import data
-from gancourse.errors import CorruptDataError, DataError, DataNotFoundError, UnknownDatasetError
+from gancourse.errors import (
+    ConfigError,
+    CorruptDataError,
+    DataError,
+    DataNotFoundError,
+    UnknownDatasetError,
+)
 
 REAL_DOWNLOAD = data._download
 
@@ -234,3 +240,18 @@ def test_pipeline_rejects_bad_input():
 def test_uint8_round_trip():
     x, _ = synthetic_images(4, (28, 28), 7)
     np.testing.assert_array_equal(data.to_uint8(data.to_model_range(x))[..., 0], x)
+
+
+def test_cluster_labels_find_the_classes_of_well_separated_images_and_repeat():
+    x, y = synthetic_images(600, (28, 28), seed=3)  # ten bars at ten angles
+    labels = data.cluster_labels(x, 10, seed=0)
+    assert labels.shape == (600,) and labels.dtype == np.int32 and labels.max() <= 9
+    # purity: the share of images whose cluster's commonest class is their own
+    purity = sum(np.bincount(y[labels == j]).max() for j in np.unique(labels)) / len(y)
+    assert purity > 0.9
+    np.testing.assert_array_equal(labels, data.cluster_labels(x, 10, seed=0))
+    for k in (1, 601, 2.5, True):
+        with pytest.raises(ConfigError, match="number of clusters"):
+            data.cluster_labels(x, k)
+    with pytest.raises(CorruptDataError, match="uint8"):
+        data.cluster_labels(x.astype(np.float32), 10)

@@ -107,3 +107,29 @@ def test_bad_arguments_get_clear_errors():
         m.cgan_dcgan_generator(label_mode="bits")
     with pytest.raises(ModelError, match="norm"):
         m.wgan_critic(norm="batch")
+
+
+def test_cluster_choice_draws_each_cluster_as_often_as_its_share():
+    prior = np.array([0.5, 0.1, 0.0, 0.4])
+    c = np.random.default_rng(0).standard_normal((20000, 1)).astype("float32")
+    picked = np.array(m.ClusterChoice(prior)(c))[:, 0]
+    shares = np.bincount(picked, minlength=4) / len(picked)
+    np.testing.assert_allclose(shares, prior, atol=0.015)
+    assert shares[2] == 0  # an empty cluster is never drawn
+    # ordered: a larger coordinate never picks an earlier cluster
+    line = np.linspace(-4, 4, 101, dtype="float32")[:, None]
+    assert (np.diff(np.array(m.ClusterChoice(prior)(line))[:, 0]) >= 0).all()
+    with pytest.raises(ModelError, match="cluster prior"):
+        m.ClusterChoice([1.0])
+
+
+def test_marginal_generator_is_the_conditional_one_with_the_cluster_read_off_z():
+    g = m.cgan_dcgan_generator(8, num_classes=3, width=16)
+    marginal = m.marginal_generator(g, [0.2, 0.3, 0.5])
+    assert m.latent_dim_of(marginal) == 9 and not m.is_conditional(marginal)
+    assert m.count_params(marginal) == m.count_params(g)  # the same weights, shared
+    z = np.random.default_rng(1).standard_normal((6, 9)).astype("float32")
+    cluster = np.array(m.ClusterChoice([0.2, 0.3, 0.5])(z[:, 8:]))
+    np.testing.assert_allclose(
+        np.array(marginal(z, training=False)), np.array(g([z[:, :8], cluster], training=False))
+    )

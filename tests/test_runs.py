@@ -321,3 +321,35 @@ def test_a_bad_time_budget_is_refused(tmp_path, capsys, value):
     assert e.value.code == 2
     assert "--time-budget" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path, capsys):
+    from gancourse import evaluation, models, pretrained
+    from gancourse.training import load_run
+
+    run = tmp_path / "run"
+    plain = ["--model", "cgan", *TINY[2:], "--out", str(run)]
+    cgan = [*plain, "--clusters", "5"]
+    assert main(["train", *cgan, "--epochs", "1"]) == 0
+    assert "Clustering the 128 training images into 5" in capsys.readouterr().out
+    assert sum(json.loads((run / "clusters.json").read_text())["counts"]) == 128
+    gan, cfg, _ = load_run(run)
+    assert cfg.num_classes == 5 and gan.num_classes == 5
+    assert gan.cluster_prior.sum() == pytest.approx(1.0)
+    assert models.latent_dim_of(gan.sampling_generator()) == 101  # unconditional: z + 1
+    assert gan.generate(4, seed=0).shape == (4, 28, 28, 1)
+    np.testing.assert_array_equal(gan.generate(4, seed=0), gan.generate(4, seed=0))
+    assert gan.generate(2, labels=[0, 4]).shape == (2, 28, 28, 1)  # one cluster asked for
+    report = evaluation.evaluate_generator(gan, "fashion_mnist", n=200, kid_subset_size=100)
+    assert "label_accuracy" not in report and np.isfinite(report["fid"])
+    path = pretrained.export(run, "clustered", command="test", directory=tmp_path / "shipped")
+    entry = pretrained.info("clustered", tmp_path / "shipped")
+    assert entry["builder"] == "clustered_generator" and entry["max_abs_diff"] < 0.02
+    assert entry["kwargs"]["prior"] == pytest.approx(list(gan.cluster_prior))
+    assert pretrained.load("clustered", tmp_path / "shipped").input_shape == (None, 101)
+    assert path.is_file()
+    assert main(["train", *plain, "--epochs", "2"]) == 2  # resumed without --clusters
+    assert "--clusters was 5, now none" in capsys.readouterr().err
+    (run / "clusters.json").write_text("{")
+    with pytest.raises(ModelError, match="clusters.json is missing or damaged"):
+        load_run(run)
