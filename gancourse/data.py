@@ -302,6 +302,29 @@ def cluster_labels(x, k: int, seed: int = 0, iterations: int = 50) -> np.ndarray
     return labels.astype(np.int32)
 
 
+def cluster_chain(x, labels, k: int) -> np.ndarray:
+    """An order of the ``k`` clusters in which each is followed by one that looks alike: a
+    greedy nearest-neighbour path through the clusters' mean images, starting from the one
+    farthest from the mean of all. A generator that picks its cluster from one latent
+    coordinate (:class:`~gancourse.models.ClusterChoice`) steps through them in this order,
+    so moving along that coordinate changes the picture gradually rather than at random."""
+    points = np.asarray(x).reshape(len(x), -1).astype(np.float32) / 255.0
+    labels = np.asarray(labels)
+    centres = np.stack(
+        [
+            points[labels == j].mean(axis=0) if (labels == j).any() else points.mean(axis=0)
+            for j in range(k)
+        ]
+    )
+    distances = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    chain = [int(np.linalg.norm(centres - points.mean(axis=0), axis=1).argmax())]
+    while len(chain) < k:
+        d = distances[chain[-1]].copy()
+        d[chain] = np.inf
+        chain.append(int(d.argmin()))
+    return np.array(chain)
+
+
 def save_archive(path, x_train, y_train, x_test, y_test, compress=True) -> Path:
     """Write a dataset archive in the course's layout, atomically (temp file + rename)."""
     path = Path(path)

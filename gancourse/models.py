@@ -56,48 +56,61 @@ class MinibatchStdDev(layers.Layer):
 @keras.saving.register_keras_serializable(package="gancourse")
 class ClusterChoice(layers.Layer):
     """Turns one standard-normal latent coordinate into a cluster index, each cluster drawn
-    with its probability in ``prior``: the coordinate's normal CDF is a uniform number u,
-    and the index is how many of the prior's cumulative sums lie below u. A sample of
-    z ~ N(0, I) thus picks cluster j with probability ``prior[j]``, and the choice is part of
-    z (seeded with it, interpolated with it, truncated with it)."""
+    with its probability in ``prior``: the coordinate's normal CDF is a uniform number u in
+    (0, 1), cut into one interval per cluster, as wide as its share, in the sequence
+    ``order`` (default: 0, 1, ..., k-1). A sample of z ~ N(0, I) thus picks cluster j with
+    probability ``prior[j]``, and the choice is part of z (seeded with it, interpolated with
+    it, truncated with it); along the coordinate the clusters come in ``order``."""
 
-    def __init__(self, prior, **kwargs):
+    def __init__(self, prior, order=None, **kwargs):
         super().__init__(**kwargs)
         prior = np.asarray(prior, dtype=np.float64)
         if prior.ndim != 1 or len(prior) < 2 or (prior < 0).any() or prior.sum() <= 0:
             raise ModelError(f"a cluster prior must be 2 or more non-negative shares, not {prior}")
+        k = len(prior)
+        order = np.arange(k) if order is None else np.asarray(order)
+        if sorted(order.tolist()) != list(range(k)):
+            raise ModelError(f"a cluster order must list each of the {k} clusters once")
         self.prior = (prior / prior.sum()).tolist()
-        self._edges = np.cumsum(self.prior)[:-1].astype("float32")  # k - 1 inner edges
+        self.order = [int(j) for j in order]
+        self._edges = np.cumsum(np.asarray(self.prior)[order])[:-1].astype("float32")
 
     def call(self, c):
         u = 0.5 * (1.0 + ops.erf(ops.cast(c, "float32") / np.sqrt(2.0)))  # (B, 1) in (0, 1)
         below = ops.cast(ops.greater(u, ops.convert_to_tensor(self._edges)), "int32")
-        return ops.sum(below, axis=-1, keepdims=True)  # (B, 1) cluster index
+        place = ops.sum(below, axis=-1, keepdims=True)  # (B, 1): which interval u fell in
+        return ops.take(ops.convert_to_tensor(np.asarray(self.order, "int32")), place)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (1,)
 
     def get_config(self):
-        return {**super().get_config(), "prior": self.prior}
+        return {**super().get_config(), "prior": self.prior, "order": self.order}
 
 
-def marginal_generator(generator, prior, name="clustered_generator"):
+def marginal_generator(generator, prior, order=None, name="clustered_generator"):
     """An unconditional generator made of a cluster-conditioned one: it takes z with one
     coordinate more than ``generator``'s noise, turns that last coordinate into a cluster
     (:class:`ClusterChoice`, each cluster as often as its share ``prior`` of the training
-    images) and draws ``generator([z[:, :-1], cluster])``. It shares ``generator``'s layers
-    and weights, so it always draws with the current ones."""
+    images, in the sequence ``order`` along the coordinate) and draws
+    ``generator([z[:, :-1], cluster])``. It shares ``generator``'s layers and weights, so it
+    always draws with the current ones."""
     latent_dim = latent_dim_of(generator)
     z = keras.Input((latent_dim + 1,), name="z")
     noise = layers.Lambda(lambda t: t[:, :latent_dim], name="noise")(z)
-    cluster = ClusterChoice(prior, name="cluster")(
+    cluster = ClusterChoice(prior, order, name="cluster")(
         layers.Lambda(lambda t: t[:, latent_dim:], name="cluster_coordinate")(z)
     )
     return keras.Model(z, generator([noise, cluster]), name=name)
 
 
 def clustered_generator(
-    latent_dim=100, image_shape=(28, 28, 1), width=128, prior=(0.5, 0.5), upsampling="transpose"
+    latent_dim=100,
+    image_shape=(28, 28, 1),
+    width=128,
+    prior=(0.5, 0.5),
+    order=None,
+    upsampling="transpose",
 ):
     """The unconditional generator of a cluster-conditioned DCGAN (``gancourse train --model
     cgan --clusters K``): :func:`cgan_dcgan_generator` with one class per cluster, sampled
@@ -106,7 +119,7 @@ def clustered_generator(
     inner = cgan_dcgan_generator(
         latent_dim, image_shape, len(prior), width=width, upsampling=upsampling
     )
-    return marginal_generator(inner, prior)
+    return marginal_generator(inner, prior, order)
 
 
 def mlp_generator(

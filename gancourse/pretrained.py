@@ -229,7 +229,8 @@ def _builder_kwargs(generator, cfg) -> dict:
             next(m for m in generator.layers if isinstance(m, keras.Model)), cfg
         )
         inner.pop("num_classes")
-        return {**inner, "prior": generator.get_layer("cluster").prior}
+        choice = generator.get_layer("cluster")
+        return {**inner, "prior": choice.prior, "order": choice.order}
     kwargs = {
         "latent_dim": models.latent_dim_of(generator),
         "image_shape": list(generator.output_shape[1:]),

@@ -416,6 +416,7 @@ class ConditionalGAN(GAN):
         # clusters (``--clusters``): the GAN then samples as the unconditional generator
         # models.marginal_generator makes of it.
         self.cluster_prior = None
+        self.cluster_order = None  # the clusters' sequence along the latent coordinate
 
     def generate(
         self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
@@ -456,7 +457,7 @@ class ConditionalGAN(GAN):
             return generator
         from .models import marginal_generator
 
-        return marginal_generator(generator, self.cluster_prior)
+        return marginal_generator(generator, self.cluster_prior, self.cluster_order)
 
     def _sampler(self, use_ema, labels):
         return self.sampling_generator(use_ema, conditional=labels is not None)
@@ -893,29 +894,40 @@ def gan_from_config(config: RunConfig, strategy=None):
     )
 
 
-def save_clusters(run_dir, labels, k) -> Path:
+def save_clusters(run_dir, x, labels, k) -> Path:
     """Record how many training images each k-means cluster holds (``clusters.json`` in the
-    run folder): the share of each cluster is how often an unconditional sample draws it."""
+    run folder; the share of each cluster is how often an unconditional sample draws it) and
+    a sequence of the clusters in which neighbours look alike (``data.cluster_chain``)."""
+    from .data import cluster_chain
+
     counts = np.bincount(np.asarray(labels), minlength=k)
+    order = cluster_chain(x, labels, k)
+    record = {"clusters": int(k), "counts": counts.tolist(), "order": order.tolist()}
     path = Path(run_dir) / "clusters.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps({"clusters": int(k), "counts": counts.tolist()}) + "\n", "clusters")
+    write_text(path, json.dumps(record) + "\n", "clusters")
     return path
 
 
-def load_clusters(run_dir) -> np.ndarray:
-    """The cluster shares (summing to 1) of a cluster-conditioned run, from ``clusters.json``."""
+def load_clusters(run_dir):
+    """``(shares, order)`` of a cluster-conditioned run, from its ``clusters.json``: the
+    clusters' shares of the training images (summing to 1) and their sequence along the
+    latent coordinate (None: 0, 1, ...)."""
     path = Path(run_dir) / "clusters.json"
     try:
-        counts = np.asarray(json.loads(path.read_text())["counts"], dtype=np.float64)
+        record = json.loads(path.read_text())
+        counts = np.asarray(record["counts"], dtype=np.float64)
         if counts.ndim != 1 or len(counts) < 2 or (counts < 0).any() or counts.sum() <= 0:
             raise ValueError("counts must be a list of non-negative numbers")
-    except (OSError, ValueError, KeyError, TypeError) as e:
+        order = record.get("order")
+        if order is not None and sorted(order) != list(range(len(counts))):
+            raise ValueError("order must list every cluster once")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ModelError(
             f"{path} is missing or damaged ({e}); it records the sizes of the run's k-means "
             f"clusters. Resume the run with `gancourse train` (same options) to write it again."
         ) from None
-    return counts / counts.sum()
+    return counts / counts.sum(), None if order is None else np.asarray(order)
 
 
 def load_run(run_dir):
@@ -927,7 +939,7 @@ def load_run(run_dir):
     gan = gan_from_config(config)
     epoch = Checkpoint(Path(run_dir) / "checkpoints").restore(gan)
     if config.clusters:
-        gan.cluster_prior = load_clusters(run_dir)
+        gan.cluster_prior, gan.cluster_order = load_clusters(run_dir)
     if epoch == 0:
         raise ModelError(f"{run_dir} has no checkpoint yet: train at least one epoch first.")
     return gan, config, epoch

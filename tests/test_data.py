@@ -255,3 +255,15 @@ def test_cluster_labels_find_the_classes_of_well_separated_images_and_repeat():
             data.cluster_labels(x, k)
     with pytest.raises(CorruptDataError, match="uint8"):
         data.cluster_labels(x.astype(np.float32), 10)
+
+
+def test_cluster_chain_visits_every_cluster_once_stepping_to_similar_ones():
+    x, _ = synthetic_images(600, (28, 28), seed=3)
+    labels = data.cluster_labels(x, 10, seed=0)
+    chain = data.cluster_chain(x, labels, 10)
+    assert sorted(chain.tolist()) == list(range(10))
+    points = x.reshape(len(x), -1) / 255.0
+    centres = np.stack([points[labels == j].mean(axis=0) for j in range(10)])
+    d = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    steps = d[chain[:-1], chain[1:]]
+    assert steps.mean() < d[np.triu_indices(10, 1)].mean()  # neighbours closer than average

@@ -118,9 +118,17 @@ def test_cluster_choice_draws_each_cluster_as_often_as_its_share():
     assert shares[2] == 0  # an empty cluster is never drawn
     # ordered: a larger coordinate never picks an earlier cluster
     line = np.linspace(-4, 4, 101, dtype="float32")[:, None]
-    assert (np.diff(np.array(m.ClusterChoice(prior)(line))[:, 0]) >= 0).all()
+    assert (np.diff(np.array(m.ClusterChoice(prior)(line))[:, 0]) >= 0).all()  # 0, 1, 3
     with pytest.raises(ModelError, match="cluster prior"):
         m.ClusterChoice([1.0])
+    # an order: along the coordinate the clusters come in that sequence, with the same shares
+    reordered = m.ClusterChoice(prior, order=[3, 0, 1, 2])
+    sweep = np.array(reordered(line))[:, 0]
+    assert [int(j) for j in sweep[np.r_[True, np.diff(sweep) != 0]]] == [3, 0, 1]
+    shares = np.bincount(np.array(reordered(c))[:, 0], minlength=4) / len(c)
+    np.testing.assert_allclose(shares, prior, atol=0.015)
+    with pytest.raises(ModelError, match="cluster order"):
+        m.ClusterChoice(prior, order=[0, 0, 1, 2])
 
 
 def test_marginal_generator_is_the_conditional_one_with_the_cluster_read_off_z():

@@ -332,7 +332,8 @@ def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path
     cgan = [*plain, "--clusters", "5"]
     assert main(["train", *cgan, "--epochs", "1"]) == 0
     assert "Clustering the 128 training images into 5" in capsys.readouterr().out
-    assert sum(json.loads((run / "clusters.json").read_text())["counts"]) == 128
+    record = json.loads((run / "clusters.json").read_text())
+    assert sum(record["counts"]) == 128 and sorted(record["order"]) == list(range(5))
     gan, cfg, _ = load_run(run)
     assert cfg.num_classes == 5 and gan.num_classes == 5
     assert gan.cluster_prior.sum() == pytest.approx(1.0)
@@ -346,6 +347,7 @@ def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path
     entry = pretrained.info("clustered", tmp_path / "shipped")
     assert entry["builder"] == "clustered_generator" and entry["max_abs_diff"] < 0.02
     assert entry["kwargs"]["prior"] == pytest.approx(list(gan.cluster_prior))
+    assert entry["kwargs"]["order"] == record["order"]
     assert pretrained.load("clustered", tmp_path / "shipped").input_shape == (None, 101)
     assert path.is_file()
     assert main(["train", *plain, "--epochs", "2"]) == 2  # resumed without --clusters
