@@ -286,7 +286,8 @@ def cluster_labels(x, k: int, seed: int = 0, iterations: int = 50) -> np.ndarray
     centres = points[rng.integers(len(points))][None]
     nearest = np.maximum(squared_distances(centres)[:, 0], 0.0)
     for _ in range(1, k):  # k-means++: each new centre far from the chosen ones
-        chosen = rng.choice(len(points), p=nearest / nearest.sum())
+        total = nearest.sum()  # 0 when every image equals a chosen centre: pick any
+        chosen = rng.choice(len(points), p=nearest / total if total > 0 else None)
         centres = np.concatenate([centres, points[chosen][None]])
         nearest = np.minimum(nearest, np.maximum(squared_distances(centres[-1:])[:, 0], 0.0))
     labels = np.full(len(points), -1)

@@ -255,6 +255,8 @@ def test_cluster_labels_find_the_classes_of_well_separated_images_and_repeat():
             data.cluster_labels(x, k)
     with pytest.raises(CorruptDataError, match="uint8"):
         data.cluster_labels(x.astype(np.float32), 10)
+    same = data.cluster_labels(np.zeros((20, 28, 28), np.uint8), 3)  # nothing to tell apart
+    assert same.shape == (20,) and same.max() <= 2
 
 
 def test_cluster_chain_visits_every_cluster_once_stepping_to_similar_ones():
