@@ -143,7 +143,7 @@ def export(
         "epochs": epoch,
         "batch_size": cfg.batch_size,
         "ema": cfg.ema,
-        "ema_weights": generator is gan.ema_generator,
+        "ema_weights": bool(use_ema and gan.ema_generator is not None),
         "seed": cfg.seed,
         "command": command,
         "wall_time_s": None if wall_time_s is None else round(float(wall_time_s)),

@@ -328,7 +328,7 @@ def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path
     from gancourse.training import load_run
 
     run = tmp_path / "run"
-    plain = ["--model", "cgan", *TINY[2:], "--out", str(run)]
+    plain = ["--model", "cgan", *TINY[2:], "--ema", "0.99", "--out", str(run)]
     cgan = [*plain, "--clusters", "5"]
     assert main(["train", *cgan, "--epochs", "1"]) == 0
     assert "Clustering the 128 training images into 5" in capsys.readouterr().out
@@ -346,6 +346,7 @@ def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path
     path = pretrained.export(run, "clustered", command="test", directory=tmp_path / "shipped")
     entry = pretrained.info("clustered", tmp_path / "shipped")
     assert entry["builder"] == "clustered_generator" and entry["max_abs_diff"] < 0.02
+    assert entry["ema_weights"]  # the wrapper draws with the EMA generator
     assert entry["kwargs"]["prior"] == pytest.approx(list(gan.cluster_prior))
     assert entry["kwargs"]["order"] == record["order"]
     assert pretrained.load("clustered", tmp_path / "shipped").input_shape == (None, 101)
