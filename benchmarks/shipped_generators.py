@@ -70,10 +70,15 @@ def grid(old_g, new_g, name, out):
     """40 samples from the same noise through both generators, old left, new right."""
     import imageio.v3 as iio
 
-    z = gc.sampling.sample_latent(40, gc.models.latent_dim_of(new_g), seed=2024)
+    # the same numbers for both; a generator with a longer z (a cluster-conditioned one: its
+    # last coordinate picks the cluster) gets more of them
+    width = max(gc.models.latent_dim_of(g) for g in (old_g, new_g))
+    z = gc.sampling.sample_latent(40, width, seed=2024)
     labels = np.arange(40) % 10 if gc.models.is_conditional(new_g) else None
     halves = [
-        gc.viz.image_grid(gc.sampling.generate_images(g, z, labels), ncols=5)
+        gc.viz.image_grid(
+            gc.sampling.generate_images(g, z[:, : gc.models.latent_dim_of(g)], labels), ncols=5
+        )
         for g in (old_g, new_g)
     ]
     gap = np.full((halves[0].shape[0], 6) + halves[0].shape[2:], 255, dtype="uint8")

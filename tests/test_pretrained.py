@@ -215,15 +215,17 @@ def test_cli_samples_from_a_pretrained_generator(tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-#: What each shipped generator must beat, on 10,000 samples against the 10,000 real test images
-#: with the course's classifier features (seed 1): the FID of the generator it replaced
-#: (0.1.x, measured by benchmarks/shipped_generators.py), every class at least 5% of the
-#: samples, and for the conditional one the label accuracy of the one it replaced (87.6%).
+#: What each shipped generator must reach, on 10,000 samples against the 10,000 real test
+#: images with the course's classifier features (seed 1): half the FID of the 0.1.x generator
+#: it replaced (measured by benchmarks/shipped_generators.py: 7.02, 6.92, 2.43), every class
+#: drawn 7-13% of the time, and for the conditional one the requested class at least 90% of
+#: the time. CIFAR-10's is held to less: below its predecessor's FID (6.25), every class at
+#: least 5% (the README's "Performance" says where it stands).
 QUALITY_BARS = {
-    "dcgan-fashion_mnist": {"fid": 7.02},
-    "dcgan-mnist": {"fid": 6.92},
-    "cgan-fashion_mnist": {"fid": 2.43, "label_accuracy": 0.876},
-    "dcgan-cifar10": {"fid": 6.25},
+    "dcgan-fashion_mnist": {"fid": 7.02 / 2, "shares": (0.07, 0.13)},
+    "dcgan-mnist": {"fid": 6.92 / 2, "shares": (0.07, 0.13)},
+    "cgan-fashion_mnist": {"fid": 2.43 / 2, "shares": (0.07, 0.13), "label_accuracy": 0.90},
+    "dcgan-cifar10": {"fid": 6.25, "shares": (0.05, 1.0)},
 }
 
 
@@ -233,12 +235,13 @@ QUALITY_BARS = {
     reason="set GANCOURSE_REAL_DATA_DIR to a folder of the real .npz archives",
 )
 @pytest.mark.parametrize("name", sorted(QUALITY_BARS))
-def test_each_shipped_generator_beats_the_one_it_replaced(name, monkeypatch):
+def test_each_shipped_generator_reaches_its_quality_bar(name, monkeypatch):
     monkeypatch.setenv("GANCOURSE_DATA_DIR", os.environ["GANCOURSE_REAL_DATA_DIR"])
     entry = pretrained.info(name)
     report = evaluation.evaluate_generator(pretrained.load(name), entry["dataset"], n=10000, seed=1)
     shares = np.asarray(report["class_histogram"]) / 10000
-    assert report["fid"] < QUALITY_BARS[name]["fid"], (name, report["fid"])
-    assert shares.min() >= 0.05, (name, shares)
-    if "label_accuracy" in QUALITY_BARS[name]:
-        assert report["label_accuracy"] > QUALITY_BARS[name]["label_accuracy"]
+    bars = QUALITY_BARS[name]
+    assert report["fid"] < bars["fid"], (name, report["fid"])
+    assert bars["shares"][0] <= shares.min() and shares.max() <= bars["shares"][1], (name, shares)
+    if "label_accuracy" in bars:
+        assert report["label_accuracy"] >= bars["label_accuracy"], report["label_accuracy"]
