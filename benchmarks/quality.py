@@ -15,7 +15,7 @@ The variants:
   of the budget (``lr_decay=0.5``), as ``scripts/train_pretrained.py`` trains the shipped
   generators;
 - cluster-conditioned DCGAN, shipped recipe: how ``dcgan-fashion_mnist`` and ``dcgan-mnist``
-  are trained since 0.3 (``gancourse train --model cgan --clusters 40``): the conditional
+  are trained since 0.2 (``gancourse train --model cgan --clusters 40``): the conditional
   DCGAN learns 40 k-means clusters of the training images (``data.cluster_labels``; no
   labels are used) with the shipped recipe, and is sampled as an unconditional generator that
   draws each cluster as often as it holds training images. The k-means (about 10 s) is not
@@ -39,8 +39,6 @@ import os
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 import gancourse as gc
 from gancourse import models
@@ -106,8 +104,7 @@ def main(argv=None):
         labels = None
         if make is clustered_recipe:  # the clusters, their shares and their order, as the CLI
             labels = gc.data.cluster_labels(fashion.x_train, CLUSTERS, seed=0)
-            gan.cluster_prior = np.bincount(labels, minlength=CLUSTERS) / len(labels)
-            gan.cluster_order = gc.data.cluster_chain(fashion.x_train, labels, CLUSTERS)
+            gc.training.use_clusters(gan, fashion.x_train, labels)
         data = gc.make_pipeline(fashion.x_train, labels, batch_size=batch, seed=0)
         t0, c0 = time.perf_counter(), time.process_time()
         gc.train(

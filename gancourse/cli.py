@@ -430,8 +430,8 @@ def _train(args):
     print(f"Training {cfg.model} on {cfg.dataset} for {args.epochs} epochs -> {out}")
     try:
         if cfg.clusters:
-            training.save_clusters(out, x, labels, cfg.clusters)
-            gan.cluster_prior, gan.cluster_order = training.load_clusters(out)
+            training.use_clusters(gan, x, labels)
+            training.save_clusters(out, labels, gan.cluster_order)
         training.train(
             gan,
             pipe,

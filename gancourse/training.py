@@ -894,15 +894,25 @@ def gan_from_config(config: RunConfig, strategy=None):
     )
 
 
-def save_clusters(run_dir, x, labels, k) -> Path:
-    """Record how many training images each k-means cluster holds (``clusters.json`` in the
-    run folder; the share of each cluster is how often an unconditional sample draws it) and
-    a sequence of the clusters in which neighbours look alike (``data.cluster_chain``)."""
+def use_clusters(gan, x, labels):
+    """Make a :class:`ConditionalGAN` trained on k-means clusters of the images ``x``
+    (``labels``, from ``data.cluster_labels``) sample as an unconditional generator: each
+    cluster as often as it holds images (``cluster_prior``), in an order in which neighbours
+    look alike along the latent coordinate that picks it (``cluster_order``)."""
     from .data import cluster_chain
 
+    k = gan.num_classes
+    gan.cluster_prior = np.bincount(np.asarray(labels), minlength=k) / len(labels)
+    gan.cluster_order = cluster_chain(x, labels, k)
+
+
+def save_clusters(run_dir, labels, order) -> Path:
+    """Record how many training images each k-means cluster holds (``clusters.json`` in the
+    run folder; the share of each cluster is how often an unconditional sample draws it) and
+    the clusters' ``order`` along the latent coordinate (see :func:`use_clusters`)."""
+    k = len(order)
     counts = np.bincount(np.asarray(labels), minlength=k)
-    order = cluster_chain(x, labels, k)
-    record = {"clusters": int(k), "counts": counts.tolist(), "order": order.tolist()}
+    record = {"clusters": k, "counts": counts.tolist(), "order": [int(j) for j in order]}
     path = Path(run_dir) / "clusters.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(record) + "\n", "clusters")
