@@ -221,7 +221,8 @@ def _parser():
     s.add_argument(
         "--label",
         type=int,
-        help="class to generate (conditional models; all classes in turn if not given)",
+        help="class to generate (conditional models; all classes in turn if not given); for "
+        "a run trained with --clusters, the k-means cluster to generate",
     )
     s.add_argument("--seed", type=_nonnegative, default=0, help="seed of the latent vectors")
     s.add_argument(
@@ -472,6 +473,10 @@ def _sample(args):
 
         gan, cfg, _ = load_run(args.run)
         generator, noise, num_classes = gan.sampling_generator(), cfg.noise, cfg.num_classes
+        if cfg.clusters and args.label is not None:
+            # a cluster-conditioned run draws its cluster from z; --label asks for one cluster
+            generator = gan.sampling_generator(conditional=True)
+            num_classes = cfg.clusters
         out = args.out or args.run / "samples" / f"seed{args.seed}.png"
     else:
         from . import pretrained

@@ -341,6 +341,11 @@ def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path
     assert gan.generate(4, seed=0).shape == (4, 28, 28, 1)
     np.testing.assert_array_equal(gan.generate(4, seed=0), gan.generate(4, seed=0))
     assert gan.generate(2, labels=[0, 4]).shape == (2, 28, 28, 1)  # one cluster asked for
+    one = tmp_path / "cluster3.png"  # the CLI asks for one cluster with --label
+    assert main(["sample", "--run", str(run), "--n", "4", "--label", "3", "--out", str(one)]) == 0
+    assert one.is_file()
+    assert main(["sample", "--run", str(run), "--label", "5", "--out", str(one)]) == 2
+    assert "--label must be in 0..4" in capsys.readouterr().err
     report = evaluation.evaluate_generator(gan, "fashion_mnist", n=200, kid_subset_size=100)
     assert "label_accuracy" not in report and np.isfinite(report["fid"])
     path = pretrained.export(run, "clustered", command="test", directory=tmp_path / "shipped")
