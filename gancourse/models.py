@@ -65,7 +65,8 @@ class ClusterChoice(layers.Layer):
     def __init__(self, prior, order=None, **kwargs):
         super().__init__(**kwargs)
         prior = np.asarray(prior, dtype=np.float64)
-        if prior.ndim != 1 or len(prior) < 2 or (prior < 0).any() or prior.sum() <= 0:
+        finite = prior.ndim == 1 and np.isfinite(prior).all()
+        if not finite or len(prior) < 2 or (prior < 0).any() or prior.sum() <= 0:
             raise ModelError(f"a cluster prior must be 2 or more non-negative shares, not {prior}")
         k = len(prior)
         order = np.arange(k) if order is None else np.asarray(order)

@@ -901,8 +901,18 @@ def use_clusters(gan, x, labels):
     look alike along the latent coordinate that picks it (``cluster_order``)."""
     from .data import cluster_chain
 
-    k = gan.num_classes
-    gan.cluster_prior = np.bincount(np.asarray(labels), minlength=k) / len(labels)
+    k, labels = gan.num_classes, np.asarray(labels)
+    if labels.shape != (len(x),) or not np.issubdtype(labels.dtype, np.integer):
+        raise ModelError(
+            f"use_clusters needs one whole-number cluster per image: {len(x)} images, "
+            f"labels of shape {labels.shape} ({labels.dtype})"
+        )
+    if len(labels) == 0 or labels.min() < 0 or labels.max() >= k:
+        raise ModelError(
+            f"the GAN was built for {k} clusters; the labels must be in 0..{k - 1}"
+            + (f", not {labels.min()}..{labels.max()}" if len(labels) else " (none given)")
+        )
+    gan.cluster_prior = np.bincount(labels, minlength=k) / len(labels)
     gan.cluster_order = cluster_chain(x, labels, k)
 
 

@@ -119,8 +119,9 @@ def test_cluster_choice_draws_each_cluster_as_often_as_its_share():
     # ordered: a larger coordinate never picks an earlier cluster
     line = np.linspace(-4, 4, 101, dtype="float32")[:, None]
     assert (np.diff(np.array(m.ClusterChoice(prior)(line))[:, 0]) >= 0).all()  # 0, 1, 3
-    with pytest.raises(ModelError, match="cluster prior"):
-        m.ClusterChoice([1.0])
+    for bad in ([1.0], [np.nan, 0.5, 0.5], [np.inf, 1.0], [[0.5, 0.5]], [0.0, 0.0]):
+        with pytest.raises(ModelError, match="cluster prior"):
+            m.ClusterChoice(bad)
     # an order: along the coordinate the clusters come in that sequence, with the same shares
     reordered = m.ClusterChoice(prior, order=[3, 0, 1, 2])
     sweep = np.array(reordered(line))[:, 0]

@@ -323,6 +323,24 @@ def test_a_bad_time_budget_is_refused(tmp_path, capsys, value):
     assert not (tmp_path / "r").exists()
 
 
+def test_use_clusters_refuses_labels_that_do_not_fit_the_images_or_the_gan():
+    from gancourse import training
+
+    gan = training.build_gan("cgan", num_classes=3, seed=0)
+    x = np.zeros((6, 28, 28), np.uint8)
+    for bad, match in (
+        (np.zeros(4, int), "one whole-number cluster per image"),
+        (np.zeros(6), "one whole-number cluster per image"),  # floats
+        (np.full(6, 3), "must be in 0..2, not 3..3"),
+        (np.full(6, -1), "must be in 0..2, not -1..-1"),
+    ):
+        with pytest.raises(ModelError, match=match):
+            training.use_clusters(gan, x, bad)
+    training.use_clusters(gan, x, np.array([0, 0, 1, 1, 2, 2]))
+    np.testing.assert_allclose(gan.cluster_prior, [1 / 3] * 3)
+    assert sorted(gan.cluster_order.tolist()) == [0, 1, 2]
+
+
 def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path, capsys):
     from gancourse import evaluation, models, pretrained
     from gancourse.training import load_run
