@@ -496,7 +496,11 @@ def _sample(args):
             np.arange(args.n) % num_classes if args.label is None else np.full(args.n, args.label)
         )
     elif args.label is not None:
-        raise ConfigError("--label needs a conditional model (cgan).")
+        source = f"run {args.run}" if args.run else f"the pretrained {args.pretrained}"
+        raise ConfigError(
+            f"--label needs a conditional model (a cgan run, or cgan-fashion_mnist); {source} "
+            "is unconditional."
+        )
     z = sample_latent(args.n, latent_dim_of(generator), noise, args.seed)
     images = generate_images(generator, z, labels)
     ncols = num_classes if (conditional and args.label is None) else 8

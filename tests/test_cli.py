@@ -131,6 +131,13 @@ def test_conditional_sampling_by_label(tmp_path, capsys):
     assert "--label must be in 0..9" in capsys.readouterr().err
 
 
+def test_a_label_for_an_unconditional_pretrained_generator_is_refused(tmp_path, capsys):
+    out = tmp_path / "s.png"
+    assert main(["sample", "--pretrained", "dcgan-mnist", "--label", "3", "--out", str(out)]) == 2
+    assert "the pretrained dcgan-mnist is unconditional" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_sampling_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["sample", "--run", str(tmp_path)]) == 2
     assert "is not a training run" in capsys.readouterr().err
