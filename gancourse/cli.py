@@ -475,8 +475,8 @@ def _sample(args):
         generator, noise, num_classes = gan.sampling_generator(), cfg.noise, cfg.num_classes
         if cfg.clusters and args.label is not None:
             # a cluster-conditioned run draws its cluster from z; --label asks for one cluster
+            # (its num_classes is already the number of clusters)
             generator = gan.sampling_generator(conditional=True)
-            num_classes = cfg.clusters
         out = args.out or args.run / "samples" / f"seed{args.seed}.png"
     else:
         from . import pretrained
