@@ -6,7 +6,8 @@ environment from that list, so the course is tested on the versions most learner
 (``.ci/colab``). Refresh it when Colab moves on:
 
     python scripts/colab_constraints.py                       # fetches the files from GitHub
-    python scripts/colab_constraints.py --freeze pip-freeze.txt --os-info os-info.txt --date 2026-08-19
+    python scripts/colab_constraints.py --freeze pip-freeze.txt --os-info os-info.txt \
+        --date 2026-08-19
 
 Only ``name==version`` lines are kept: Colab's own wheels (``google-colab @ file:...``) and
 packages pinned to a URL cannot be installed from PyPI and are not needed by the course.
@@ -35,10 +36,8 @@ def main(argv=None):
     freeze = _read(args.freeze, "pip-freeze.txt")
     os_info = _read(args.os_info, "os-info.txt")
     python = re.search(r"Python (\d+\.\d+)", os_info)
-    pins = sorted(
-        (line.strip() for line in freeze.splitlines() if re.match(r"^[A-Za-z0-9_.\-]+==\S+$", line)),
-        key=str.lower,
-    )
+    pin = re.compile(r"^[A-Za-z0-9_.\-]+==\S+$")
+    pins = sorted((line.strip() for line in freeze.splitlines() if pin.match(line)), key=str.lower)
     header = [
         "# Colab's runtime: the packages it has preinstalled, as constraints for pip.",
         f"# Source: {SOURCE} (pip-freeze.txt and os-info.txt), runtime of {args.date}.",
