@@ -25,6 +25,7 @@ from .errors import (
     GancourseError,
     ModelError,
     OutputError,
+    RunInUseError,
     TrainingError,
     UnknownDatasetError,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "ModelError",
     "ConfigError",
     "OutputError",
+    "RunInUseError",
     "TrainingError",
     *_LAZY_NAMES,
 ]

@@ -360,7 +360,7 @@ def _data_info(args):
 
 def _train(args):
     from . import config
-    from .errors import ConfigError
+    from .errors import ConfigError, RunInUseError
 
     cfg = RunConfig(
         model=args.model,
@@ -445,9 +445,11 @@ def _train(args):
             time_budget=args.time_budget,
             budget_clock=args.budget_clock,
         )
-    except BaseException:
-        # a new run that failed before its first checkpoint leaves no folder behind
-        if created and out.is_dir() and not any((out / "checkpoints").glob("*.index")):
+    except BaseException as e:
+        # a new run that failed before its first checkpoint leaves no folder behind (unless
+        # another training, which holds the folder's lock, has just created it)
+        mine = not isinstance(e, RunInUseError)
+        if mine and created and out.is_dir() and not any((out / "checkpoints").glob("*.index")):
             shutil.rmtree(out, ignore_errors=True)
         raise
     print(

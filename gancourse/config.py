@@ -5,17 +5,24 @@ behave the same way:
 
 - ``GANCOURSE_FAST=1``      shrink every training run (used by the tests / CI).
 - ``GANCOURSE_DATA_DIR``    folder searched first for ``<name>.npz`` dataset archives.
-- ``GANCOURSE_RUNS_DIR``    where training runs (grids, GIFs, checkpoints) are written.
+- ``GANCOURSE_RUNS_DIR``    where training runs (grids, GIFs, checkpoints) are written
+                            (on Colab, ``setup_notebook(drive=True)`` sets it to a folder on
+                            Google Drive, see :func:`keep_runs_on_drive`).
+- ``GANCOURSE_DETERMINISTIC=1/0``  TensorFlow op determinism on or off (default: on without
+                            a GPU, off with one; see :func:`determinism`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import random
 import sys
 import warnings
 from pathlib import Path
+
+from .errors import ConfigError, OutputError
 
 #: The course's public repository: Colab badges and the Colab install cell are built from it
 #: (``tests/test_notebooks.py`` checks that every notebook agrees with it).
@@ -24,6 +31,10 @@ REPO_BRANCH = "main"
 
 #: Root of a source checkout (the folder holding ``pyproject.toml``), or None when the
 #: package was installed from a wheel (e.g. ``pip install git+...`` on Colab).
+#: Colab's working folder, where a notebook's files go and Google Drive is mounted (``drive/``).
+#: Colab deletes everything under it when the runtime is recycled, except what is on Drive.
+COLAB_ROOT = Path("/content")
+
 REPO_ROOT: Path | None = (
     Path(__file__).resolve().parent.parent
     if (Path(__file__).resolve().parent.parent / "pyproject.toml").exists()
@@ -33,7 +44,7 @@ REPO_ROOT: Path | None = (
 
 def is_fast() -> bool:
     """True when ``GANCOURSE_FAST`` is set to 1/true/yes (tests and CI)."""
-    return os.environ.get("GANCOURSE_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get("GANCOURSE_FAST", "").strip().lower() in _TRUE
 
 
 def data_dirs() -> list[Path]:
@@ -67,16 +78,75 @@ def runs_dir() -> Path:
     return REPO_ROOT / "runs" if REPO_ROOT is not None else Path("runs")
 
 
-def seed_everything(seed: int = 42, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and TensorFlow (via ``keras.utils.set_random_seed``) and, when
-    ``deterministic``, turn on TensorFlow op determinism so a seeded run repeats exactly."""
+def seed_everything(seed: int = 42, deterministic: bool | None = None) -> bool:
+    """Seed Python, NumPy and TensorFlow (via ``keras.utils.set_random_seed``) and turn
+    TensorFlow's op determinism on or off (see :func:`determinism`: ``None`` means
+    ``GANCOURSE_DETERMINISTIC``, else on without a GPU and off with one). With it on, a
+    seeded run repeats exactly. Returns whether it is on."""
     import keras
     import tensorflow as tf
 
     random.seed(seed)
     keras.utils.set_random_seed(seed)
-    if deterministic:
+    on = determinism(deterministic)
+    if on:
         tf.config.experimental.enable_op_determinism()
+    else:
+        with contextlib.suppress(ImportError, AttributeError):  # not public API: best effort
+            from tensorflow.python.framework import config as tf_config
+
+            tf_config.disable_op_determinism()
+    return on
+
+
+def determinism(deterministic: bool | None = None) -> bool:
+    """Whether seeded training should use TensorFlow's deterministic ops: ``deterministic``
+    if given, else ``GANCOURSE_DETERMINISTIC`` (1/0, true/false, yes/no, on/off) if set, else
+    on when no GPU is visible and off when one is. On a CPU the deterministic ops are exact
+    and cost little; on a GPU they can slow training down, and some ops have no
+    deterministic GPU version at all (TensorFlow then stops with an error)."""
+    if deterministic is not None:
+        return bool(deterministic)
+    value = os.environ.get("GANCOURSE_DETERMINISTIC", "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if value not in ("", "auto"):
+        raise ConfigError(
+            f"GANCOURSE_DETERMINISTIC must be 1 (deterministic ops), 0 (the fastest ops) or "
+            f"auto (on without a GPU, off with one), not {value!r}. Set it again, e.g. "
+            f"os.environ['GANCOURSE_DETERMINISTIC'] = '1'."
+        )
+    return not has_gpu()
+
+
+def budget_clock(verbose: bool = True) -> str:
+    """The clock an equal-time comparison should use: "cpu" without a GPU (the process's
+    CPU time, which other programs on the machine do not eat into) and "wall" with one (the
+    CPU then mostly waits for the GPU, so its time says little about the work done). Pass it
+    to ``TimeBudget(seconds, clock=...)`` or ``train(..., budget_clock=...)``; ``verbose``
+    prints the choice."""
+    clock = "wall" if has_gpu() else "cpu"
+    if verbose:
+        print(
+            "Time budgets count wall time (a GPU is doing the work: equal CPU time would not "
+            "mean equal work)."
+            if clock == "wall"
+            else "Time budgets count CPU time (no GPU: other programs on the machine do not "
+            "eat into it)."
+        )
+    return clock
+
+
+def has_gpu() -> bool:
+    """True when TensorFlow sees a GPU."""
+    tf = quiet_tensorflow()
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 @contextlib.contextmanager
@@ -133,9 +203,14 @@ def colab_url(notebook_name: str) -> str:
     return f"https://colab.research.google.com/github/{path}/blob/{REPO_BRANCH}/notebooks/{notebook_name}"
 
 
-def setup_notebook(seed: int = 42) -> bool:
-    """First call of every notebook: quiet TensorFlow, seed everything, set matplotlib up,
-    and print versions, the device and the mode. Returns ``is_fast()``."""
+def setup_notebook(seed: int = 42, drive: bool = False) -> bool:
+    """First call of every notebook: quiet TensorFlow, seed everything (op determinism on
+    without a GPU, off with one, see :func:`determinism`), set matplotlib up, and print
+    versions, the device and the mode. Returns ``is_fast()``.
+
+    On Colab it also says where runs are written: ``drive=True`` keeps them on Google Drive
+    (:func:`keep_runs_on_drive`), so they survive the runtime; without it, it prints the one
+    line that does. Elsewhere ``drive`` changes nothing."""
     import platform
 
     tf = quiet_tensorflow()
@@ -144,7 +219,7 @@ def setup_notebook(seed: int = 42) -> bool:
 
     from .version import __version__
 
-    seed_everything(seed)
+    deterministic = seed_everything(seed)
     matplotlib.rcParams.update({"figure.dpi": 90, "axes.grid": False})
     _find_tensorboard()
     gpus = tf.config.list_physical_devices("GPU")
@@ -164,11 +239,90 @@ def setup_notebook(seed: int = 42) -> bool:
         )
     fast = is_fast()
     print(
-        "Mode: fast (GANCOURSE_FAST=1: tiny training runs, for testing)"
-        if fast
-        else "Mode: teaching (full training runs)"
+        (
+            "Mode: fast (GANCOURSE_FAST=1: tiny training runs, for testing)"
+            if fast
+            else "Mode: teaching (full training runs)"
+        )
+        + _determinism_note(deterministic, bool(gpus))
     )
+    if drive:
+        keep_runs_on_drive()
+    elif on_colab() and not _on_drive(runs_dir()):
+        print(
+            f"Runs: {runs_dir().absolute()}, which Colab deletes when this runtime is recycled. "
+            f"To keep them on Google Drive (and resume after a time-out), run this cell "
+            f"with  FAST = gc.setup_notebook(drive=True)"
+        )
     return fast
+
+
+def on_colab() -> bool:
+    """True in a Google Colab runtime (its ``google.colab`` package is imported or importable)."""
+    if "google.colab" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("google.colab") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def drive_runs_dir() -> Path:
+    """Where :func:`keep_runs_on_drive` keeps runs: ``MyDrive/gancourse/runs`` on the Google
+    Drive mounted at ``/content/drive``, i.e. ``/content/drive/MyDrive/gancourse/runs``."""
+    return COLAB_ROOT / "drive" / "MyDrive" / "gancourse" / "runs"
+
+
+def keep_runs_on_drive() -> Path:
+    """On Colab: mount Google Drive at ``/content/drive`` (Colab asks for permission) and set
+    ``GANCOURSE_RUNS_DIR`` to :func:`drive_runs_dir`, so runs, checkpoints included, outlive
+    the runtime and a notebook run again on a new runtime resumes them. Prints where runs
+    go and returns that folder. Outside Colab it only says so and changes nothing."""
+    if not on_colab():
+        print(f"Not on Colab: no Google Drive to mount; runs are written to {runs_dir()}.")
+        return runs_dir()
+    from google.colab import drive
+
+    mount = COLAB_ROOT / "drive"
+    try:
+        drive.mount(str(mount))
+    except Exception as e:  # permission refused, time-out ...: Colab raises several kinds
+        raise ConfigError(
+            f"Google Drive could not be mounted at {mount} ({type(e).__name__}: {e}). Run "
+            f"the cell again and allow access to your Drive, or run it with "
+            f"gc.setup_notebook() to keep runs in {runs_dir().absolute()} (lost when the "
+            f"runtime is recycled)."
+        ) from None
+    folder = drive_runs_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(
+            f"Could not create the runs folder {folder} on Google Drive: "
+            f"{e.strerror or e}. Check that your Drive has free space, then run the cell again."
+        ) from None
+    os.environ["GANCOURSE_RUNS_DIR"] = str(folder)
+    print(
+        f"Runs: {folder} (on your Google Drive: they outlive this runtime, and running the "
+        f"notebook again resumes them)."
+    )
+    return folder
+
+
+def _on_drive(path: Path) -> bool:
+    return (COLAB_ROOT / "drive") in Path(path).absolute().parents
+
+
+def _determinism_note(deterministic: bool, gpu: bool) -> str:
+    """What :func:`setup_notebook` adds to its Mode line: op determinism on or off, and why."""
+    forced = os.environ.get("GANCOURSE_DETERMINISTIC", "").strip().lower() not in ("", "auto")
+    why = "GANCOURSE_DETERMINISTIC" if forced else ("a GPU" if gpu else "no GPU")
+    if deterministic:
+        return f"; deterministic ops ({why}: seeded runs repeat exactly)"
+    return (
+        f"; fastest ops, not deterministic ({why}: seeded runs differ slightly; "
+        f"GANCOURSE_DETERMINISTIC=1 makes them repeat)"
+    )
 
 
 def _find_tensorboard():

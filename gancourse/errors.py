@@ -47,3 +47,7 @@ class MetricError(GancourseError, ValueError):
 
 class ExtractorUnavailableError(GancourseError, RuntimeError):
     """A feature extractor whose weights cannot be had (e.g. Inception weights offline)."""
+
+
+class RunInUseError(GancourseError, RuntimeError):
+    """A run folder is being written by another training (a live process holds its lock)."""

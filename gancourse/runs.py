@@ -12,15 +12,23 @@ anything heavy, and before writing anything, so a refused command leaves nothing
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .data import get_spec
-from .errors import ConfigError
-from .files import write_text
+from .errors import ConfigError, RunInUseError
+from .files import output_error, write_text
 
 #: The model kinds of the course (``training.build_gan``, ``gancourse train --model``).
 KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan")
@@ -259,6 +267,192 @@ def load_config(run_dir) -> RunConfig:
         return RunConfig(**data)
     except ConfigError as e:
         raise ConfigError(f"{path} is damaged or was edited by hand: {e}") from None
+
+
+#: Seconds between two refreshes of a held lock (its file's modification time), and the age
+#: after which a lock written on another machine counts as left over: that machine's training
+#: has stopped refreshing it (e.g. its Colab runtime was recycled with the run on Drive).
+LOCK_REFRESH = 60.0
+LOCK_STALE_AFTER = 30 * 60.0
+
+
+@contextlib.contextmanager
+def run_lock(run_dir, stale_after: float = LOCK_STALE_AFTER):
+    """Hold ``run_dir/.lock`` while the block runs: one training writes a run folder at a time.
+
+    The lock file is created with ``O_CREAT | O_EXCL`` (so of two processes only one can
+    create it) and holds JSON: host, pid, start time, command. It is removed when the block
+    ends, also by an exception or Ctrl-C, and refreshed every :data:`LOCK_REFRESH` seconds
+    meanwhile. A lock held by a live process is refused with a :class:`RunInUseError` naming
+    that process. A lock left by a process of this machine that no longer runs (killed, its
+    kernel restarted) is taken over with a printed note; one from another machine (a Drive
+    folder shared between runtimes) only once it has not been refreshed for ``stale_after``
+    seconds. ``run_dir=None`` (no run folder) locks nothing. Reading a run needs no lock."""
+    if run_dir is None:
+        yield None
+        return
+    path = Path(run_dir) / ".lock"
+    record = _acquire(path, stale_after)
+    stop = threading.Event()
+    refresher = threading.Thread(
+        target=_refresh, args=(path, record["token"], stop), daemon=True, name="run-lock"
+    )
+    refresher.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        _HELD.discard(record["token"])
+        if (_read_lock(path, wait=0) or {}).get("token") == record["token"]:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+#: Tokens of the locks this process holds (a lock with this process's pid and another
+#: token was left by an earlier process that had the same pid).
+_HELD: set[str] = set()
+
+
+def _acquire(path: Path, stale_after: float) -> dict:
+    record = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": _command(),
+        "token": uuid.uuid4().hex,
+    }
+    for _ in range(10):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _read_lock(path)
+            if holder is None:  # removed in the meantime: try again
+                continue
+            left_over = _left_over(holder, path, stale_after)
+            if left_over is None:
+                raise RunInUseError(_in_use_message(path, holder, stale_after)) from None
+            if _read_lock(path, wait=0) == holder:  # unchanged: nobody took it over first
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                print(
+                    f"Note: taking over the lock of {path.parent}: it was left by "
+                    f"{_describe(holder)}, {left_over}."
+                )
+            continue
+        except OSError as e:
+            raise output_error(path, e, "run lock") from None
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps(record) + "\n")
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise output_error(path, e, "run lock") from None
+        _HELD.add(record["token"])
+        return record
+    raise RunInUseError(
+        f"{path.parent} is being locked and unlocked by other trainings at this moment; "
+        f"stop them, or train into another folder."
+    )
+
+
+def _command() -> str:
+    """This process's command line, short (a notebook kernel's is long and says little)."""
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    if "kernel" in program:
+        return "a notebook kernel"
+    return " ".join([program, *sys.argv[1:]])[:200]
+
+
+def _read_lock(path: Path, wait: float = 1.0) -> dict | None:
+    """The lock's record; ``{}`` if it cannot be read (after ``wait`` seconds for a lock being
+    written right now); None if there is no lock."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            record = json.loads(path.read_text())
+            if isinstance(record, dict):
+                return record
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() >= deadline:
+            return {}
+        time.sleep(0.05)
+
+
+def _left_over(holder: dict, path: Path, stale_after: float) -> str | None:
+    """Why the lock ``holder`` is left over (a reason for the note), or None if it is live."""
+    if not holder:
+        return "and cannot be read"
+    if holder.get("host") == socket.gethostname():
+        pid = holder.get("pid")
+        if pid == os.getpid():
+            return None if holder.get("token") in _HELD else "which no longer runs"
+        return None if isinstance(pid, int) and _alive(pid) else "which no longer runs"
+    age = _age(path)
+    return f"which has not refreshed it for {_duration(age)}" if age > stale_after else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (a zombie does not)."""
+    if os.name == "nt":  # os.kill would stop it; assume it runs (the message says what to do)
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: it exists
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2] != "Z"
+    return True
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+
+
+def _describe(holder: dict) -> str:
+    return (
+        f"process {holder.get('pid', '?')} on {holder.get('host', '?')} "
+        f"(`{holder.get('command', '?')}`, started {holder.get('started', '?')})"
+    )
+
+
+def _in_use_message(path: Path, holder: dict, stale_after: float) -> str:
+    text = (
+        f"{path.parent} is being written by another training: {_describe(holder)}. Two "
+        f"trainings in one run folder would overwrite each other's checkpoints, so this one "
+        f"did not start. Wait until that one ends, stop it, or train into another folder; "
+        f"reading the run (gancourse sample / evaluate) is fine meanwhile."
+    )
+    if holder.get("host") == socket.gethostname():
+        return text + (f" If no such training runs (the process number was reused), delete {path}.")
+    return text + (
+        f" It runs on another machine and last refreshed the lock {_duration(_age(path))} "
+        f"ago. If it no longer runs (e.g. its Colab runtime was recycled), delete "
+        f"{path}; a lock not refreshed for {stale_after / 60:.0f} minutes is taken over."
+    )
+
+
+def _refresh(path: Path, token: str, stop: threading.Event):
+    """Touch the lock every :data:`LOCK_REFRESH` seconds while it is ours."""
+    while not stop.wait(LOCK_REFRESH):
+        if (_read_lock(path, wait=0) or {}).get("token") != token:
+            return
+        with contextlib.suppress(OSError):
+            os.utime(path)
 
 
 def _integer(cfg, name, low, high):

@@ -24,7 +24,7 @@ from . import losses  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .files import write_text  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
-from .runs import KINDS, LOSSES, RunConfig, load_config  # noqa: E402
+from .runs import KINDS, LOSSES, RunConfig, load_config, run_lock  # noqa: E402
 from .sampling import NOISE, check_count, generate_images, sample_latent  # noqa: E402
 
 
@@ -585,7 +585,8 @@ def train(
     the run folder records it as ``config.json``, and a folder holding a run with other
     options is refused before anything changes. ``tensorboard`` (with ``run_dir``) also logs
     the losses and the sample grids for TensorBoard in ``run_dir/tensorboard``.
-    Images of another shape than the GAN's are refused before training starts.
+    Images of another shape than the GAN's are refused before training starts, and so is a
+    ``run_dir`` that another training is writing (see :func:`~gancourse.runs.run_lock`).
 
     ``strategy``: a ``tf.distribute`` strategy (e.g. ``make_strategy("mirrored")``) to train
     with data parallelism. Build the GAN in its scope first (``build_gan(...,
@@ -611,7 +612,7 @@ def train(
 
     strategy = _check_strategy(gan, strategy)
     _check_data(gan, dataset, strategy.num_replicas_in_sync)
-    with strategy.scope():
+    with run_lock(run_dir), strategy.scope():  # one training writes a run folder at a time
         cbs = [cb.NanGuard()]
         start, spent = 0, 0.0
         if run_dir is not None:

@@ -379,3 +379,115 @@ def test_a_cluster_conditioned_run_trains_samples_evaluates_and_exports(tmp_path
     (run / "clusters.json").write_text("{")
     with pytest.raises(ModelError, match="clusters.json is missing or damaged"):
         load_run(run)
+
+
+# ---------------------------------------------------------------- one run folder, one writer
+HOLD_LOCK = """
+import sys, time
+from gancourse.runs import run_lock
+with run_lock(sys.argv[1]):
+    time.sleep(300)
+"""
+
+
+def _hold_lock_in_another_process(run):
+    """A real second process holding ``run``'s lock, returned once the lock exists."""
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(run)])
+    deadline = time.monotonic() + 60
+    while not (run / ".lock").exists():
+        assert proc.poll() is None, "the process holding the lock ended early"
+        assert time.monotonic() < deadline, "the other process did not take the lock"
+        time.sleep(0.05)
+    return proc
+
+
+def test_a_run_being_trained_by_another_process_is_refused_then_taken_over(
+    trained_run, tmp_path, capsys
+):
+    import signal
+    import socket
+
+    from gancourse.data import load_dataset, make_pipeline
+    from gancourse.errors import GancourseError
+    from gancourse.training import load_run, train
+
+    run = _copy(trained_run, tmp_path)
+    assert not (run / ".lock").exists()  # the training that wrote it released its lock
+    proc = _hold_lock_in_another_process(run)
+    try:
+        gan, cfg, _ = load_run(run)
+        data = make_pipeline(load_dataset("fashion_mnist").x_train[:128], batch_size=64)
+        with pytest.raises(GancourseError) as e:
+            train(gan, data, 4, run_dir=run, config=cfg, progress=False)
+        message = str(e.value)
+        assert f"process {proc.pid} on {socket.gethostname()}" in message
+        assert "started 20" in message and "another folder" in message
+        # reading the run while it is being written is allowed
+        grid = tmp_path / "grid.png"
+        assert main(["sample", "--run", str(run), "--n", "8", "--out", str(grid)]) == 0
+        assert main(["evaluate", "--run", str(run), "--n", "200"]) == 0
+        capsys.readouterr()
+        # the CLI goes through train(): refused too, and the other process's folder stays
+        assert main(["train", *TINY, "--epochs", "4", "--out", str(run)]) == 2
+        assert f"process {proc.pid}" in capsys.readouterr().err
+        assert (run / ".lock").exists() and load_config(run) == cfg
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # the killed process left its lock behind: the next training takes it over with a note
+    assert (run / ".lock").exists()
+    assert main(["train", *TINY, "--epochs", "4", "--out", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert f"taking over the lock of {run}" in out and f"process {proc.pid}" in out
+    assert "no longer runs" in out and "Resuming training at epoch 4" in out
+    assert not (run / ".lock").exists()
+
+
+def test_a_lock_from_another_machine_is_refused_until_it_is_stale(tmp_path, capsys):
+    import time
+
+    from gancourse.errors import RunInUseError
+    from gancourse.runs import LOCK_STALE_AFTER, run_lock
+
+    lock = tmp_path / ".lock"
+    lock.write_text(
+        json.dumps({"host": "another-machine", "pid": 1, "started": "2026-01-01T10:00:00+00:00"})
+    )
+    with pytest.raises(RunInUseError) as e, run_lock(tmp_path):
+        pass
+    message = str(e.value)
+    assert "process 1 on another-machine" in message and "2026-01-01T10:00:00" in message
+    assert f"delete {lock}" in message and "another machine" in message
+    old = time.time() - LOCK_STALE_AFTER - 60
+    os.utime(lock, (old, old))  # not refreshed for longer than the stale age
+    with run_lock(tmp_path):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert "taking over the lock" in capsys.readouterr().out
+    assert not lock.exists()
+
+
+def test_the_lock_is_released_on_errors_and_not_taken_twice_by_one_process(tmp_path, capsys):
+    import socket
+
+    from gancourse.errors import RunInUseError
+    from gancourse.runs import run_lock
+
+    for error in (KeyboardInterrupt, ValueError):
+        with pytest.raises(error), run_lock(tmp_path):
+            assert (tmp_path / ".lock").exists()
+            raise error
+        assert not (tmp_path / ".lock").exists()
+    with run_lock(tmp_path), pytest.raises(RunInUseError), run_lock(tmp_path):
+        pass
+    # a lock with this process's number that this process does not hold was left by an
+    # earlier process that had the same number (e.g. a restarted kernel)
+    (tmp_path / ".lock").write_text(
+        json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "token": "earlier"})
+    )
+    with run_lock(tmp_path):
+        pass
+    assert "no longer runs" in capsys.readouterr().out
