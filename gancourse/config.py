@@ -229,8 +229,8 @@ def setup_notebook(seed: int = 42, drive: bool = False) -> bool:
     )
     if gpus:
         print(
-            f"Device: {len(gpus)} GPU(s) found - training is several times faster than the CPU "
-            f"times quoted in this notebook."
+            f"Device: {len(gpus)} GPU(s) found - training runs there; the run times quoted in "
+            f"this notebook were measured on 2 CPU cores (GPU times were not measured)."
         )
     else:
         print(
