@@ -925,9 +925,11 @@ def check_pipeline(fn) -> bool:
         if len({i for b in ids for i in b}) != sum(map(len, ids)):
             return _no("an image comes twice in one epoch: shuffle and batch once, no repeat()")
         order.append(ids)
-    if order[0][0] == list(range(16)):
-        return _no("the first batch is the first 16 images in order: shuffle before batching")
-    if all(np.all(np.diff(b) == 1) for ids in order for b in ids):
+    if all(np.all(np.diff(b) == 1) for ids in order for b in ids):  # batches kept together
+        if all(ids == sorted(ids) for ids in order):
+            return _no(
+                "the batches hold the images in their original order: shuffle before batching"
+            )
         return _no(
             "every batch is 16 neighbouring images in their original order: you shuffled the "
             "batches, not the images. Shuffle before batching (shuffle(...).batch(...)), so "
