@@ -1,10 +1,16 @@
-"""Self-checks for the notebooks' exercises. Each ``check_*`` prints whether the answer is
-right (with a hint when it is not) and returns True or False, so a learner gets feedback
-without looking at the solution."""
+"""Self-checks for the notebooks' exercises. Each ``check_*`` runs the learner's answer, prints
+whether it is right (with a hint that names the slip when it is not) and returns True or
+False, so a learner gets feedback without looking at the solution.
+
+An answer still left as its stub (a function that raises ``NotImplementedError`` or returns
+nothing, or ``answer = ...``) gets a kind "not done yet" instead of a failure, so running a
+whole notebook never stops at an exercise."""
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -19,81 +25,212 @@ def _no(msg) -> bool:
     return False
 
 
-# ---------------------------------------------------------------- checks, by notebook
+class _NotDone(Exception):
+    """The learner's cell is still the stub."""
 
 
-def check_normalise(fn) -> bool:
-    """00: ``fn(x_uint8)`` must return float32 images in [-1, 1] with a channel axis."""
-    x = np.array([[[0, 255], [127, 128]]], dtype=np.uint8)  # one 2x2 image
+class _Wrong(Exception):
+    """A wrong answer found while running it: the message is the feedback."""
+
+
+def _check(fn):
+    """Turn a stub into "not done yet" and a learner's crash into feedback."""
+
+    @functools.wraps(fn)
+    def check(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except _NotDone:
+            print(
+                "⏳ Not done yet: replace the `raise NotImplementedError` (or the `...`) with your "
+                "answer, then run this cell again."
+            )
+            return False
+        except _Wrong as e:
+            return _no(str(e))
+
+    return check
+
+
+def _call(fn, *args, returns=True):
+    """``fn(*args)``; a stub (NotImplementedError, or no result where one is due) is not done
+    yet, any other exception is feedback."""
     try:
-        out = np.asarray(fn(x))
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = fn(*args)
+    except NotImplementedError:
+        raise _NotDone from None
     except Exception as e:  # a learner's bug is feedback, not a crash
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if out.shape != (1, 2, 2, 1):
-        return _no(
-            f"shape {out.shape}; expected (1, 2, 2, 1): add a channel axis with x[..., None]"
-        )
-    if out.dtype != np.float32:
-        return _no(f"dtype {out.dtype}; expected float32")
-    if not np.allclose(out[0, :, :, 0], [[-1, 1], [127 / 127.5 - 1, 128 / 127.5 - 1]], atol=1e-6):
-        return _no("values are off: 0 must map to -1 and 255 to +1 (x / 127.5 - 1)")
-    return _yes("0 -> -1, 255 -> +1, float32, channels-last.")
+        raise _Wrong(f"your function raised {type(e).__name__}: {e}") from None
+    if returns and (out is None or out is Ellipsis):
+        raise _NotDone
+    return out
 
 
+def _number(answer) -> float:
+    """A quiz answer as a float; ``...`` or None (the stub) is not done yet."""
+    if answer is None or answer is Ellipsis:
+        raise _NotDone
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        raise _Wrong(f"give one number, not {answer!r}") from None
+
+
+def _array(out, dtype=float):
+    try:
+        return np.asarray(out, dtype=dtype)
+    except Exception as e:
+        raise _Wrong(f"your result is not an array of numbers ({type(e).__name__}: {e})") from None
+
+
+# ---------------------------------------------------------------- 00 introduction
+
+
+@_check
+def check_normalise(fn) -> bool:
+    """00: ``fn(x_uint8)`` must return float32 images in [-1, 1], channels-last: a grey batch
+    (n, h, w) gets a channel axis, a colour batch (n, h, w, 3) keeps its own."""
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (2, 3, 5), dtype=np.uint8)
+    grey[0, 0, :2] = 0, 255
+    colour = rng.integers(0, 256, (2, 3, 5, 3), dtype=np.uint8)
+    colour[0, 0, 0] = 0, 128, 255
+    for x, want_shape, what in (
+        (grey, (2, 3, 5, 1), "grey batch (2, 3, 5)"),
+        (colour, (2, 3, 5, 3), "colour batch (2, 3, 5, 3)"),
+    ):
+        out = np.asarray(_call(fn, x.copy()))
+        if out.shape != want_shape:
+            if x.ndim == 4 and out.shape == want_shape + (1,):
+                raise _Wrong(
+                    f"a {what} came back as {out.shape}: a colour batch already has its "
+                    "channel axis; add one only when x.ndim == 3"
+                )
+            if out.shape == (2, 1, 3, 5):
+                raise _Wrong(
+                    "channels-first (2, 1, 3, 5): Keras wants channels-last, the channel axis "
+                    "at the end (x[..., None])"
+                )
+            raise _Wrong(
+                f"a {what} came back as {out.shape}, expected {want_shape}: add a channel "
+                "axis with x[..., None] to grey images only"
+            )
+        if out.dtype != np.float32:
+            raise _Wrong(f"dtype {out.dtype}; expected float32 (x.astype('float32'))")
+        want = x.reshape(want_shape).astype("float32") / 127.5 - 1.0
+        if not np.allclose(out, want, atol=1e-6):
+            if np.allclose(out, x.reshape(want_shape) / 255.0, atol=1e-6):
+                raise _Wrong(
+                    "x / 255 gives [0, 1]; the generator's tanh makes [-1, 1]: x / 127.5 - 1"
+                )
+            raise _Wrong("values are off: 0 must map to -1 and 255 to +1 (x / 127.5 - 1)")
+    return _yes("0 -> -1, 255 -> +1, float32, channels-last, for grey and colour batches.")
+
+
+@_check
 def check_class_balance(answer, dataset="fashion_mnist") -> bool:
     """00: the number of training images of each class (one number: they are balanced)."""
     from .data import load_dataset
 
+    value = _number(answer)
     counts = np.bincount(load_dataset(dataset).y_train)
     if counts.min() != counts.max():
         return _no(f"{dataset} is not balanced here; counts are {counts.tolist()}")
-    if int(answer) == counts[0]:
+    if value == counts[0]:
         return _yes(f"every class has {counts[0]} training images.")
+    if value == counts.sum():
+        return _no("that is the whole training set; count per class with np.bincount(y_train)")
     return _no("count with np.bincount(y_train)")
 
 
+# ---------------------------------------------------------------- 01 theory
+
+
+@_check
 def check_optimal_discriminator(fn) -> bool:
-    """01: ``fn(p_data, p_g)`` must return D*(x) = p_data / (p_data + p_g), elementwise."""
-    p, q = np.array([0.2, 1.0, 0.0, 3.0]), np.array([0.2, 0.0, 1.0, 1.0])
-    try:
-        out = np.asarray(fn(p, q), dtype=float)
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if not np.allclose(out, [0.5, 1.0, 0.0, 0.75]):
-        return _no(
-            f"got {out.tolist()} for p_data={p.tolist()}, p_g={q.tolist()}; "
-            "expected [0.5, 1.0, 0.0, 0.75]"
+    """01: ``fn(p_data, p_g)`` must return D*(x) = p_data / (p_data + p_g), elementwise, and a
+    finite value in [0, 1] where both densities are 0 (any such value is optimal there)."""
+    p = np.array([0.2, 1.0, 0.0, 3.0, 0.0])
+    q = np.array([0.2, 0.0, 1.0, 1.0, 0.0])
+    out = _array(_call(fn, p.copy(), q.copy())).reshape(-1)
+    if out.shape != p.shape:
+        raise _Wrong(f"got shape {out.shape} for 5 densities; return one value per point")
+    want = np.array([0.5, 1.0, 0.0, 0.75])
+    if not np.allclose(out[:4], want):
+        if np.allclose(out[:4], [0.5, 0.0, 1.0, 0.25]):
+            hint = "that is p_g / (p_data + p_g): D* is the data's share of the density"
+        elif np.allclose(out[[0, 3]], [1.0, 3.0]):
+            hint = "divide by the sum p_data + p_g, not by p_g"
+        else:
+            hint = "expected [0.5, 1.0, 0.0, 0.75]"
+        raise _Wrong(
+            f"got {np.round(out[:4], 4).tolist()} for p_data={p[:4].tolist()}, "
+            f"p_g={q[:4].tolist()}: {hint}"
         )
-    return _yes("D* is 1/2 where the densities agree, 1 where only data lives.")
+    if not np.isfinite(out[4]):
+        raise _Wrong(
+            f"where both densities are 0 your D* is {out[4]} (0 / 0). Any value in [0, 1] is "
+            "optimal there; return e.g. 0.5 (np.divide(..., where=total > 0) or np.where)"
+        )
+    if not 0.0 <= out[4] <= 1.0:
+        raise _Wrong(
+            f"where both densities are 0 you return {out[4]}: D is a probability in [0, 1]"
+        )
+    return _yes(
+        "D* is 1/2 where the densities agree, 1 where only data lives, finite where neither does."
+    )
 
 
+@_check
 def check_value_at_equilibrium(answer) -> bool:
     """01: V(D*, G) when p_g = p_data, i.e. -log 4."""
-    if math.isclose(float(answer), -math.log(4), rel_tol=1e-3):
+    value = _number(answer)
+    if math.isclose(value, -math.log(4), rel_tol=1e-3):
         return _yes("V = log(1/2) + log(1/2) = -log 4 = -1.386; the JS divergence is 0.")
+    if math.isclose(value, math.log(4), rel_tol=1e-3):
+        return _no("the sign: the log of a probability below 1 is negative")
+    if math.isclose(abs(value), math.log(2), rel_tol=1e-3):
+        return _no("V has two terms, E[log D(x)] and E[log(1 - D(G(z)))], each log 1/2")
     return _no("at p_g = p_data, D* = 1/2 everywhere: V = E[log 1/2] + E[log 1/2]")
 
 
+# ---------------------------------------------------------------- 02 vanilla GAN
+
+
+@_check
 def check_smoothed_targets(fn) -> bool:
     """02: ``fn(batch, smoothing)`` must return one-sided smoothed targets for the real batch."""
-    try:
-        out = np.asarray(fn(4, 0.1), dtype=float).reshape(-1)
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if out.shape != (4,) or not np.allclose(out, 0.9):
-        return _no(
-            f"got {out.tolist()}; real targets should all be 1 - 0.1 = 0.9 "
+    for batch, s in ((4, 0.1), (3, 0.25)):
+        out = _array(_call(fn, batch, s)).reshape(-1)
+        if out.shape == (batch,) and np.allclose(out, 1 - s):
+            continue
+        if out.shape == (batch,) and np.allclose(out, s):
+            hint = f"real targets are 1 - smoothing = {1 - s}, not the smoothing itself"
+        elif out.shape != (batch,):
+            hint = f"return one target per real image: {batch} numbers for batch={batch}"
+        elif out.std() > 0:
+            hint = "one-sided smoothing is one constant target for every real image, not noise"
+        else:
+            hint = f"real targets should all be 1 - {s} = {1 - s} (use the arguments)"
+        raise _Wrong(
+            f"for batch={batch}, smoothing={s} got {np.round(out, 4).tolist()}; {hint} "
             "(one-sided: fake targets stay 0, so they are not part of this)"
         )
-    return _yes("real targets 0.9, fakes stay 0.")
+    return _yes("real targets 1 - smoothing, fakes stay 0.")
 
 
+@_check
 def check_train_step(fn) -> bool:
     """02: ``fn(generator, discriminator, g_opt, d_opt, real, z)`` must take one training
     step of the GAN with the non-saturating loss and return ``(d_loss, g_loss, ...)``.
-    Checked on two small networks against :meth:`gancourse.GAN.train_step` from the same
-    weights, noise and plain SGD optimizers: same losses, same new weights."""
+    Checked on two small networks from the same weights, noise and plain SGD optimizers:
+    same losses and same new weights as either common order, (a) both losses from one
+    forward pass, then both updates (:meth:`gancourse.GAN.train_step`), or (b) D's update
+    first, then G's loss on fakes of the same ``z`` scored by the updated D."""
     tf, keras = _tensorflow()
+    from . import losses
     from .training import GAN
 
     keras.utils.set_random_seed(2)
@@ -117,82 +254,194 @@ def check_train_step(fn) -> bool:
     rng = np.random.default_rng(2)
     real = tf.constant(rng.uniform(-1, 1, (16, 4, 4, 1)).astype("float32"))
     z = tf.constant(rng.standard_normal((16, 8)).astype("float32"))
+    real_logits = d(real, training=True)
     fake_logits = d(g(z, training=True), training=True)
     g0, d0 = g.get_weights(), d.get_weights()
 
-    gan = GAN(keras.models.clone_model(g), keras.models.clone_model(d))
-    gan.generator.set_weights(g0)
-    gan.discriminator.set_weights(d0)
+    def fresh(net, weights):
+        copy = keras.models.clone_model(net)
+        copy.set_weights(weights)
+        return copy
+
+    # (a) the package's step: one forward pass, both updates
+    gan = GAN(fresh(g, g0), fresh(d, d0))
     gan.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
     gan.sample_noise = lambda n: z
     logs = gan.train_step(real)
-    want_d, want_g = float(logs["d_loss"]), float(logs["g_loss"])
+    want_d = float(logs["d_loss"])
+    orders = {"one forward pass": (float(logs["g_loss"]), gan.generator, gan.discriminator)}
+    # (b) D first, then G against the updated D
+    gs, ds = fresh(g, g0), fresh(d, d0)
+    with tf.GradientTape() as tape:
+        d_loss = losses.discriminator_loss(ds(real, training=True), ds(gs(z, training=True)))
+    keras.optimizers.SGD(0.1).apply_gradients(
+        zip(tape.gradient(d_loss, ds.trainable_variables), ds.trainable_variables)
+    )
+    with tf.GradientTape() as tape:
+        g_loss = losses.generator_loss(ds(gs(z, training=True), training=True))
+    keras.optimizers.SGD(0.1).apply_gradients(
+        zip(tape.gradient(g_loss, gs.trainable_variables), gs.trainable_variables)
+    )
+    orders["D first"] = (float(g_loss), gs, ds)
+
+    out = _call(fn, g, d, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), real, z)
     try:
-        out = fn(g, d, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), real, z)
         got_d, got_g = float(out[0]), float(out[1])
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if not math.isclose(got_d, want_d, rel_tol=1e-4, abs_tol=1e-5):
-        return _no(
-            f"D's loss is {got_d:.4f}, expected {want_d:.4f}: D's targets are 1 for real "
-            f"images and 0 for fakes, and its loss is the sum of the two cross-entropies."
+    except Exception:
+        raise _Wrong("return the two losses, (d_loss, g_loss)") from None
+    if not _close(got_d, want_d):
+        bce = keras.losses.BinaryCrossentropy()  # on logits as if they were probabilities
+        as_probs = float(bce(tf.ones_like(real_logits), real_logits)) + float(
+            bce(tf.zeros_like(fake_logits), fake_logits)
         )
-    if not math.isclose(got_g, want_g, rel_tol=1e-4, abs_tol=1e-5):
+        if _close(got_d, want_d / 2):
+            hint = "add the two cross-entropies (real and fake), do not average them"
+        elif _close(got_d, as_probs):
+            hint = "D outputs logits: BinaryCrossentropy(from_logits=True)"
+        else:
+            hint = (
+                "D's targets are 1 for real images and 0 for fakes, and its loss is the sum "
+                "of the two cross-entropies"
+            )
+        raise _Wrong(f"D's loss is {got_d:.4f}, expected {want_d:.4f}: {hint}.")
+    order = next((name for name, (want_g, *_) in orders.items() if _close(got_g, want_g)), None)
+    if order is None:
         minimax = -float(np.mean(_softplus(np.asarray(fake_logits))))  # -BCE(0, D(G(z)))
         hint = (
             "that is the minimax (saturating) loss; the non-saturating one is BCE(1, D(G(z)))"
             if math.isclose(got_g, minimax, rel_tol=1e-4)
-            else "G wants D to call its fakes real: BCE with target 1 on D(G(z))"
+            else "G wants D to call its fakes real: BCE with target 1 on D(G(z)), from the "
+            "z you are given (both orders are accepted: one forward pass for both losses, "
+            "or D's update first and then G's loss with the updated D)"
         )
-        return _no(f"G's loss is {got_g:.4f}, expected {want_g:.4f}: {hint}.")
+        want = " or ".join(f"{v[0]:.4f} ({k})" for k, v in orders.items())
+        raise _Wrong(f"G's loss is {got_g:.4f}, expected {want}: {hint}.")
+    _, g_want, d_want = orders[order]
     for net, before, package, who in (
-        (g, g0, gan.generator, "generator"),
-        (d, d0, gan.discriminator, "discriminator"),
+        (g, g0, g_want, "generator"),
+        (d, d0, d_want, "discriminator"),
     ):
         mine = net.get_weights()
         if all(np.allclose(a, b) for a, b in zip(mine, before)):
-            return _no(
+            raise _Wrong(
                 f"the losses are right but the {who} did not move: apply its gradients with "
                 f"its optimizer."
             )
         if not all(np.allclose(a, b, atol=1e-5) for a, b in zip(mine, package.get_weights())):
-            return _no(
+            raise _Wrong(
                 f"the losses are right but the {who} moved differently: each network steps "
                 f"on the gradient of its own loss with respect to its own variables (one "
-                f"tape per network), from the same forward pass."
+                f"tape per network)."
             )
-    return _yes(
-        f"same losses (D {want_d:.4f}, G {want_g:.4f}) and the same new weights as "
-        f"gancourse.GAN.train_step."
+    how = (
+        "both losses from one forward pass, as gancourse.GAN.train_step does"
+        if order == "one forward pass"
+        else "D's update first, then G against the updated D (the other common order)"
     )
+    return _yes(f"same losses (D {want_d:.4f}, G {got_g:.4f}) and the same new weights: {how}.")
 
 
+@_check
 def check_param_count(answer, model) -> bool:
     """02/03: the total number of parameters of ``model`` (worked out by hand)."""
     from .models import count_params
 
+    value = int(_number(answer))
     total = count_params(model)["total"]
-    if int(answer) == total:
+    if value == total:
         return _yes(f"{total:,} parameters.")
+    biases = sum(int(np.prod(w.shape)) for w in model.weights if len(w.shape) == 1)
+    if value == total - biases:
+        return _no(
+            f"{value:,} leaves out the biases: each Dense layer has in*out + out parameters."
+        )
     return _no(
-        f"{int(answer):,} is {'too many' if int(answer) > total else 'too few'}. A Dense "
+        f"{value:,} is {'too many' if value > total else 'too few'}. A Dense "
         "layer has in*out + out parameters; BatchNormalization has 4 per feature "
         "(2 trainable, 2 moving statistics)."
     )
 
 
-def check_transposed_size(answer) -> bool:
-    """03: output side of Conv2DTranspose(kernel 4, strides 2, padding "same") on 7x7."""
-    if int(answer) == 14:
-        return _yes("'same' padding with stride 2 doubles the side: 7 -> 14 -> 28.")
-    return _no("with padding='same' the output side is input side x stride")
+# ---------------------------------------------------------------- 03 DCGAN
 
 
+@_check
+def check_up_block(fn) -> bool:
+    """03: ``fn(x)`` must apply the DCGAN generator's first upsampling block to a Keras tensor
+    of 7x7x128 feature maps: Conv2DTranspose(64, 4, strides 2, "same", no bias) -
+    BatchNormalization - ReLU, giving 14x14x64. Checked against the block of
+    :func:`gancourse.models.dcgan_generator`: same weight shapes, then, with the package's
+    weights copied in, the same outputs."""
+    _, keras = _tensorflow()
+    from .models import dcgan_generator
+
+    keras.utils.set_random_seed(3)
+    g = dcgan_generator()
+    package = keras.Model(g.get_layer("reshape").output, g.get_layer("up_1_relu").output)
+    x = keras.Input((7, 7, 128))
+    out = _call(fn, x)
+    try:
+        mine = keras.Model(x, out)
+    except Exception as e:
+        raise _Wrong(
+            f"return the block's output tensor for the input x ({type(e).__name__})"
+        ) from None
+    if tuple(mine.output_shape[1:]) != (14, 14, 64):
+        raise _Wrong(
+            f"the block gives {mine.output_shape[1:]}, expected (14, 14, 64): 64 filters, "
+            "strides=2 and padding='same' double the side, 7 -> 14"
+        )
+    want = [tuple(w.shape) for w in package.weights]
+    got = [tuple(w.shape) for w in mine.weights]
+    if got != want:
+        if (64,) in got[1:2] and len(got) == len(want) + 1:
+            hint = "use_bias=False: the BatchNormalization that follows has its own shift"
+        elif len(got) < len(want):
+            hint = "BatchNormalization after the transposed convolution is missing"
+        elif got and got[0] != want[0]:
+            hint = "kernel_size=4 (a multiple of the stride, against checkerboards)"
+        else:
+            hint = (
+                "Conv2DTranspose(64, 4, strides=2, padding='same', use_bias=False), "
+                "BatchNormalization, ReLU"
+            )
+        raise _Wrong(f"the weights have shapes {got}, the package's {want}: {hint}.")
+    rng = np.random.default_rng(3)
+    kernel, gamma, beta, mean, var = package.get_weights()
+    package.set_weights(  # random BatchNorm statistics, so that its place in the block shows
+        [
+            kernel,
+            rng.uniform(0.5, 1.5, 64),
+            rng.normal(0, 1, 64),
+            rng.normal(0, 0.5, 64),
+            rng.uniform(0.5, 2.0, 64),
+        ]
+    )
+    mine.set_weights(package.get_weights())
+    h = rng.standard_normal((4, 7, 7, 128)).astype("float32")
+    a, b = np.asarray(mine(h, training=False)), np.asarray(package(h, training=False))
+    if np.allclose(a, b, atol=1e-4):
+        return _yes(
+            "same weights, same 14x14x64 output as the block in gancourse.models.dcgan_generator."
+        )
+    hint = "the order is transposed convolution, then BatchNormalization, then ReLU"
+    if a.min() < -1e-6:
+        hint = f"end with ReLU (LeakyReLU is the discriminator's); {hint}"
+    raise _Wrong(f"same weight shapes but other outputs: {hint}.")
+
+
+@_check
 def check_deeper_generator(generator, baseline=None) -> bool:
     """03: a deeper generator still makes 28x28x1 images in [-1, 1] and has more
     convolution layers than the default one."""
     from .models import dcgan_generator, latent_dim_of
 
+    if generator is None or generator is Ellipsis:
+        raise _NotDone
+    if not hasattr(generator, "layers") or not hasattr(generator, "output_shape"):
+        return _no(
+            f"give a Keras model (gc.models.dcgan_generator(...)), not {type(generator).__name__}"
+        )
     baseline = baseline or dcgan_generator()
     if tuple(generator.output_shape[1:]) != (28, 28, 1):
         return _no(f"output shape {generator.output_shape[1:]}; it must stay (28, 28, 1)")
@@ -202,7 +451,7 @@ def check_deeper_generator(generator, baseline=None) -> bool:
             f"{convs(generator)} convolution layers, no more than the default "
             f"{convs(baseline)}: add stride-1 Conv2DTranspose blocks"
         )
-    z = np.random.default_rng(0).normal(size=(2, latent_dim_of(generator))).astype("float32")
+    z = np.random.default_rng(0).normal(size=(8, latent_dim_of(generator))).astype("float32")
     out = np.asarray(generator(z, training=False))
     if out.min() < -1 or out.max() > 1:
         return _no("outputs leave [-1, 1]: keep tanh on the last layer")
@@ -211,6 +460,7 @@ def check_deeper_generator(generator, baseline=None) -> bool:
     )
 
 
+@_check
 def check_dcgan_discriminator(fn) -> bool:
     """03: ``fn()`` must build the course's DCGAN discriminator (28x28x1 image in, one logit
     out): Conv2D(64, 4, strides 2, same) - LeakyReLU 0.2 - Conv2D(128, 4, strides 2, same) -
@@ -222,10 +472,7 @@ def check_dcgan_discriminator(fn) -> bool:
 
     keras.utils.set_random_seed(3)
     package = dcgan_discriminator()
-    try:
-        mine = fn()
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    mine = _call(fn)
     if not isinstance(mine, keras.Model):
         return _no(f"return a keras.Model, not {type(mine).__name__}")
     if tuple(mine.input_shape[1:]) != (28, 28, 1) or tuple(mine.output_shape[1:]) != (1,):
@@ -256,69 +503,174 @@ def check_dcgan_discriminator(fn) -> bool:
     )
 
 
+# ---------------------------------------------------------------- 04 WGAN
+
+
+@_check
 def check_critic_loss(fn) -> bool:
     """04: ``fn(real_scores, fake_scores)`` must return the WGAN critic loss to minimise."""
     real, fake = np.array([2.0, 1.0, 3.0]), np.array([0.5, -0.5, 0.0])
-    try:
-        value = float(fn(real, fake))
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    value = _number(_call(fn, real.copy(), fake.copy()))
     if math.isclose(value, 0.0 - 2.0, rel_tol=1e-6):
         return _yes("mean(fake) - mean(real): minimising it widens the gap the critic measures.")
     if math.isclose(value, 2.0, rel_tol=1e-6):
         return _no("that is the gap the critic *maximises*; return its negative")
+    if math.isclose(abs(value), 6.0, rel_tol=1e-6):
+        return _no(
+            "average the scores (np.mean), do not sum them: the loss must not grow with the batch"
+        )
     return _no(f"got {value}; expected mean(fake_scores) - mean(real_scores) = -2.0")
 
 
-def check_linear_penalty(answer) -> bool:
-    """04: gradient penalty of f(x) = w.x with w = (1.2, 1.6): (|w| - 1)^2 = 1."""
-    if math.isclose(float(answer), 1.0, rel_tol=1e-3):
-        return _yes("|w| = 2 everywhere, so the penalty is (2 - 1)^2 = 1.")
-    return _no("the gradient of w.x is w everywhere; its norm is sqrt(1.2^2 + 1.6^2)")
+@_check
+def check_weight_clipping(fn) -> bool:
+    """04: ``fn(critic, clip_value)`` must clip, in place, every trainable variable of the
+    critic to [-clip_value, clip_value], as :class:`gancourse.WGAN`'s train step does after each
+    critic update (``w.assign(ops.clip(w, -c, c))``), and leave the rest (BatchNorm's moving
+    statistics) alone."""
+    _, keras = _tensorflow()
+
+    critic = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Conv2D(3, 3),
+            keras.layers.BatchNormalization(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ]
+    )
+    rng = np.random.default_rng(4)
+    before = [rng.normal(0, 0.05, w.shape).astype("float32") for w in critic.weights]
+    before = [
+        b if "variance" not in w.path else np.abs(b) + 1.0 for b, w in zip(before, critic.weights)
+    ]
+    critic.set_weights(before)
+    c = 0.03
+    trainable = {id(v) for v in critic.trainable_variables}
+    want = [np.clip(b, -c, c) if id(w) in trainable else b for b, w in zip(before, critic.weights)]
+    _call(fn, critic, c, returns=False)
+    got = critic.get_weights()
+    if all(np.array_equal(a, b) for a, b in zip(got, before)):
+        raise _Wrong(
+            "the critic's weights did not change: assign the clipped values back to each "
+            "variable (w.assign(...)); computing them is not enough"
+        )
+    if all(np.allclose(a, b) for a, b in zip(got, want)):
+        return _yes(
+            f"every trainable weight in [-{c}, {c}], BatchNorm's moving statistics untouched."
+        )
+    for a, b, w in zip(got, before, critic.weights):
+        trained = id(w) in trainable
+        if not trained and not np.allclose(a, b):
+            raise _Wrong(
+                "you also clipped BatchNorm's moving statistics: clip critic.trainable_variables, "
+                "not critic.weights"
+            )
+        if trained and np.array_equal(a, b) and np.abs(b).max() > c:
+            raise _Wrong(f"{w.path} was left unclipped: clip every trainable variable, biases too")
+        if trained and a.min() >= 0 and b.min() < 0:
+            raise _Wrong(f"clip to [-{c}, {c}] (-clip_value to +clip_value), not [0, {c}]")
+        if trained and not np.allclose(a, np.clip(b, -c, c)):
+            if np.abs(a).max() <= c + 1e-7 and np.allclose(
+                a / np.abs(a).max(), b / np.abs(b).max()
+            ):
+                raise _Wrong("you rescaled the weights; clip each value to the bounds instead")
+            raise _Wrong(
+                f"{w.path} is not clipped to [-{c}, {c}]: use the clip_value you are given "
+                f"(ops.clip(w, -clip_value, clip_value))"
+            )
+    raise _Wrong(f"the weights are not clip(w, -{c}, {c})")
 
 
+@_check
 def check_gradient_penalty(fn) -> bool:
     """04: ``fn(critic, real, fake)`` must return the WGAN-GP penalty
     E[(||grad f(x_hat)|| - 1)^2] at x_hat = a x + (1 - a) G(z), a ~ U(0, 1) per image, like
-    :func:`gancourse.losses.gradient_penalty`. Checked with a critic f(x) = w ||x||^2 / 2
-    (its gradient is w x_hat, so the penalty's expected value is known: 1/3 for the batch
-    below) and at x_hat = 0, where a square root without a small epsilon inside has an
-    infinite slope and the critic's update would be NaN."""
+    :func:`gancourse.losses.gradient_penalty`. The critic f(x) = w ||x||^2 / 2 records what
+    it is called on, so the check sees the learner's interpolates: real and fake images
+    differ in every pixel, which makes each image's alpha readable; the critic's gradient
+    is w x_hat, so the penalty of those interpolates is known exactly. Then at x_hat = 0,
+    where a square root without a small epsilon inside has an infinite slope and the
+    critic's update would be NaN."""
     tf, keras = _tensorflow()
-    from . import losses
 
-    critic = keras.Sequential([keras.Input((8, 8, 1)), _half_squared_norm()])
-    n = 4096
-    real = tf.fill((n, 8, 8, 1), 0.25)  # |x| = 2: x_hat = a x has norm 2a
-    fake = tf.zeros((n, 8, 8, 1))
-    keras.utils.set_random_seed(4)
-    want = float(losses.gradient_penalty(critic, real, fake))  # about E(2a - 1)^2 = 1/3
-    try:
-        got = float(fn(critic, real, fake))
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    recorder = _half_squared_norm()
+    critic = keras.Sequential([keras.Input((4, 4, 1)), recorder])
+    rng = np.random.default_rng(4)
+    n = 256
+    real_np = rng.uniform(0.5, 1.0, (n, 4, 4, 1)).astype("float32")
+    fake_np = rng.uniform(-1.0, -0.5, (n, 4, 4, 1)).astype("float32")
+    recorder.seen.clear()
+    got = _number(_call(fn, critic, tf.constant(real_np), tf.constant(fake_np)))
     if not math.isfinite(got):
-        return _no(f"the penalty is {got}; look for a division by zero or a log.")
-    if abs(got - want) > 0.05:
-        hints = [  # what typical slips give on this batch (their expected values)
-            (1.81, "alpha must be uniform in [0, 1] (keras.random.uniform), not normal"),
-            (0.5, "square the difference: (||grad|| - 1)^2"),
-            (1.533, "use the norm ||grad||, not its square"),
-            (0.024, "draw one alpha per image (shape (batch, 1, 1, 1)), not one per pixel"),
-        ]
-        hint = min(hints, key=lambda h: abs(h[0] - got))
-        hint = (
-            hint[1]
-            if abs(hint[0] - got) < 0.1 * hint[0] + 0.01
-            else (
-                "differentiate the critic's output with respect to x_hat (tape.watch(x_hat)), "
-                "take each image's gradient norm, then average (norm - 1)^2"
-            )
+        raise _Wrong(f"the penalty is {got}; look for a division by zero or a log.")
+    seen = [s for s in recorder.seen if s.shape == real_np.shape]
+    if not seen:
+        raise _Wrong(
+            "the critic was never called on a batch of interpolates: "
+            "scores = critic(x_hat, training=True) (outside a tf.function, so the check can see it)"
         )
-        return _no(f"your penalty is {got:.3f} on this batch, expected about {want:.3f}: {hint}.")
-    zero = tf.zeros((8, 8, 8, 1))
+    x_hat = seen[-1].astype("float64")
+    if np.allclose(x_hat, real_np) or np.allclose(x_hat, fake_np):
+        raise _Wrong(
+            "the critic must be differentiated at the interpolates x_hat, not at the real or "
+            "fake images"
+        )
+    alpha_px = ((x_hat - fake_np) / (real_np - fake_np)).reshape(n, -1)  # each pixel's alpha
+    if (alpha_px.max(1) - alpha_px.min(1)).max() > 1e-4:
+        if alpha_px.min() > -1e-5 and alpha_px.max() < 1 + 1e-5 and alpha_px.std(1).mean() > 0.1:
+            raise _Wrong("draw one alpha per image (shape (batch, 1, 1, 1)), not one per pixel")
+        raise _Wrong(
+            "x_hat is not alpha * real + (1 - alpha) * fake with one alpha per image: check the "
+            "(1 - alpha) * fake term"
+        )
+    alpha = alpha_px.mean(1)
+    if alpha.std() < 1e-6:
+        raise _Wrong(
+            f"every image got the same alpha ({alpha[0]:.3f}): draw one alpha per image, "
+            "shape (batch, 1, 1, 1), not one for the whole batch"
+        )
+    if alpha.min() < -1e-5 or alpha.max() > 1 + 1e-5:
+        raise _Wrong(
+            f"alpha ranges from {alpha.min():.2f} to {alpha.max():.2f}: alpha must be uniform in "
+            "[0, 1] (tf.random.uniform), not normal"
+        )
+    if abs(alpha.mean() - 0.5) > 0.1 or abs(alpha.std() - 12**-0.5) > 0.07:
+        raise _Wrong(
+            f"alpha has mean {alpha.mean():.2f} and standard deviation {alpha.std():.2f}: "
+            "alpha must be uniform in [0, 1] (mean 0.5, standard deviation 0.29)"
+        )
+    w = float(np.asarray(recorder.w))
+    grads = w * x_hat.reshape(n, -1)  # the critic's gradient at the learner's interpolates
+    norms = np.sqrt((grads**2).sum(1))
+    want = float(np.mean((norms - 1) ** 2))
+    if not _close(got, want, rel=1e-3):
+        slips = [
+            (np.mean(np.abs(norms - 1)), "square the difference: (||grad|| - 1)^2"),
+            (np.mean((norms**2 - 1) ** 2), "use the norm ||grad||, not its square"),
+            (
+                np.mean((np.sqrt((grads**2).mean(1)) - 1) ** 2),
+                "sum the squares over each image's pixels (axis=[1, 2, 3]), not their mean",
+            ),
+            (
+                (np.sqrt((grads**2).sum()) - 1) ** 2,
+                "one gradient norm per image (axis=[1, 2, 3]), not one for the whole batch",
+            ),
+            ((norms.mean() - 1) ** 2, "average (||grad|| - 1)^2 over the images, not the norms"),
+            (10 * want, "return the penalty itself; the train step multiplies it by lambda = 10"),
+        ]
+        hint = next(
+            (h for v, h in slips if _close(got, float(v), rel=1e-3)),
+            "differentiate the critic's output with respect to x_hat (tape.watch(x_hat)), "
+            "take each image's gradient norm, then average (norm - 1)^2",
+        )
+        raise _Wrong(
+            f"for your own interpolates the penalty is {want:.4f}, your function returned "
+            f"{got:.4f}: {hint}."
+        )
+    zero = tf.zeros((8, 4, 4, 1))
     with tf.GradientTape() as tape:
-        value = fn(critic, zero, zero)
+        value = _call(fn, critic, zero, zero)
     grads = tape.gradient(value, critic.trainable_variables)
     if any(gr is None for gr in grads):
         return _no("no gradient reaches the critic's weights: compute the penalty with TensorFlow.")
@@ -328,31 +680,72 @@ def check_gradient_penalty(fn) -> bool:
             "sqrt has an infinite slope at 0. Take sqrt(sum(grad^2) + 1e-12)."
         )
     return _yes(
-        f"{got:.3f} on this batch (the package: {want:.3f}; in expectation 1/3), and a finite "
-        f"update where the critic's gradient vanishes."
+        f"{got:.4f} on this batch, one uniform alpha per image, and a finite update where the "
+        "critic's gradient vanishes: what gancourse.losses.gradient_penalty computes."
     )
 
 
+# ---------------------------------------------------------------- 05 conditional GAN
+
+
+@_check
 def check_grid_labels(fn) -> bool:
     """05: ``fn(classes, cols)`` gives the labels of a class-by-row grid, row by row."""
-    try:
-        out = np.asarray(fn(3, 2)).reshape(-1)
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
-    if out.tolist() == [0, 0, 1, 1, 2, 2]:
-        return _yes("row k holds class k in every column.")
-    if out.tolist() == [0, 1, 2, 0, 1, 2]:
-        return _no("that is column by column (np.tile); rows should be one class each (np.repeat)")
-    return _no(f"for 3 classes and 2 columns expected [0, 0, 1, 1, 2, 2], got {out.tolist()}")
+    for classes, cols in ((3, 2), (4, 3)):
+        out = _array(_call(fn, classes, cols), dtype=None).reshape(-1)
+        want = np.repeat(np.arange(classes), cols)
+        if out.tolist() == want.tolist():
+            continue
+        if out.tolist() == np.tile(np.arange(classes), cols).tolist():
+            hint = "that is column by column (np.tile); rows should be one class each (np.repeat)"
+        elif out.tolist() == (want + 1).tolist():
+            hint = "classes count from 0"
+        else:
+            hint = f"expected {want.tolist()}"
+        raise _Wrong(f"for {classes} classes and {cols} columns got {out.tolist()}: {hint}")
+    return _yes("row k holds class k in every column.")
 
 
-def check_concat_dense(answer) -> bool:
-    """05: parameters of Dense(7*7*128, no bias) on a 100 + 50 input."""
-    if int(answer) == 150 * 7 * 7 * 128:
-        return _yes(f"(100 + 50) x 6272 = {150 * 6272:,} weights.")
-    return _no("inputs x outputs: the input is the concatenation, 100 + 50 = 150 wide")
+@_check
+def check_noise_times_label(fn) -> bool:
+    """05: ``fn(z, labels, embedding)`` must condition the MLP generator's noise on the label:
+    embed the labels (``embedding``, size latent_dim), flatten (batch, 1, d) to (batch, d)
+    and multiply elementwise into z. Checked against the ``z_times_label`` layer of
+    :func:`gancourse.models.cgan_mlp_generator` with the same embedding."""
+    tf, keras = _tensorflow()
+    from .models import cgan_mlp_generator
+
+    keras.utils.set_random_seed(5)
+    g = cgan_mlp_generator(latent_dim=16, widths=(8,))
+    inner = keras.Model(g.inputs, g.get_layer("z_times_label").output)
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((6, 16)).astype("float32")
+    labels = np.array([[0], [1], [2], [7], [9], [3]], "int32")
+    want = np.asarray(inner([z, labels]))
+    got = _array(_call(fn, tf.constant(z), tf.constant(labels), g.get_layer("label_embedding")))
+    _same_shape(
+        got,
+        want,
+        {
+            (6, 1, 16): "flatten the embedding, (batch, 1, 16) -> (batch, 16), before multiplying",
+            (
+                6,
+                32,
+            ): "multiply elementwise, do not concatenate (that is the convolutional cGAN's way)",
+        },
+        "one vector of latent_dim numbers per image",
+    )
+    if np.allclose(got, want, atol=1e-5):
+        return _yes(
+            "z times the label's learned vector, as gancourse.models.cgan_mlp_generator does."
+        )
+    emb = want / np.where(z == 0, 1, z)
+    if np.allclose(got, z + emb, atol=1e-4):
+        raise _Wrong("multiply the embedding into z (z * embedding), do not add it")
+    raise _Wrong("the values differ from the package's: z * flatten(embedding(labels))")
 
 
+@_check
 def check_label_conditioning(fn) -> bool:
     """05: ``fn(images, labels, embedding, dense)`` must build what the conditional
     discriminator sees: the label, embedded (``embedding``, then flattened) and mapped by
@@ -369,17 +762,15 @@ def check_label_conditioning(fn) -> bool:
     images = rng.uniform(-1, 1, (6, 28, 28, 1)).astype("float32")
     labels = np.array([[0], [1], [2], [7], [9], [3]], "int32")
     want = np.asarray(inner([images, labels]))
-    try:
-        got = np.asarray(
-            fn(
-                tf.constant(images),
-                tf.constant(labels),
-                d.get_layer("label_embedding"),
-                d.get_layer("label_dense"),
-            )
+    got = _array(
+        _call(
+            fn,
+            tf.constant(images),
+            tf.constant(labels),
+            d.get_layer("label_embedding"),
+            d.get_layer("label_dense"),
         )
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    )
     if got.shape != want.shape:
         return _no(
             f"the result has shape {got.shape}, expected {want.shape}: reshape the label's "
@@ -401,30 +792,107 @@ def check_label_conditioning(fn) -> bool:
     )
 
 
+# ---------------------------------------------------------------- 06 CIFAR-10
+
+
+@_check
 def check_start_sizes(answer_32, answer_64) -> bool:
     """06: first feature-map side for 32x32 (two upsamplings) and 64x64 (three)."""
-    if (int(answer_32), int(answer_64)) == (8, 8):
+    a32, a64 = _number(answer_32), _number(answer_64)
+    if (a32, a64) == (8, 8):
         return _yes("32 / 2^2 = 8 and 64 / 2^3 = 8.")
+    if (a32, a64) == (16, 32):
+        return _no("that is one upsampling each; divide by 2 once per upsampling")
     return _no("each stride-2 upsampling doubles the side: divide by 2 per upsampling")
 
 
+@_check
+def check_ema_update(fn) -> bool:
+    """06: ``fn(ema_model, model, decay)`` must move, in place, every weight of ``ema_model``
+    towards ``model``'s: ema = decay * ema + (1 - decay) * weight, for all weights including
+    BatchNorm's moving statistics, as :class:`gancourse.GAN` does after each generator step.
+    Checked against the package's own update on a small generator."""
+    _, keras = _tensorflow()
+    from .training import GAN
+
+    keras.utils.set_random_seed(6)
+    g = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(6, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(3),
+        ]
+    )
+    d = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    rng = np.random.default_rng(6)
+    weights = [rng.normal(0, 1, w.shape).astype("float32") for w in g.weights]
+    averages = [rng.normal(0, 1, w.shape).astype("float32") for w in g.weights]
+    decay = 0.9
+    gan = GAN(g, d, ema=decay)
+    gan.compile()
+    gan.generator.set_weights(weights)
+    gan.ema_generator.set_weights(averages)
+    gan._update_ema()
+    want = gan.ema_generator.get_weights()
+
+    model, ema_model = keras.models.clone_model(g), keras.models.clone_model(g)
+    model.set_weights(weights)
+    ema_model.set_weights(averages)
+    _call(fn, ema_model, model, decay, returns=False)
+    got = ema_model.get_weights()
+    if not all(np.allclose(a, b) for a, b in zip(model.get_weights(), weights)):
+        raise _Wrong("the generator itself changed: only the average (ema_model) moves")
+    if all(np.allclose(a, b, atol=1e-6) for a, b in zip(got, want)):
+        return _yes(
+            f"ema = {decay} * ema + {1 - decay:.1f} * weight for every weight, as "
+            "gancourse.GAN does."
+        )
+    if all(np.array_equal(a, b) for a, b in zip(got, averages)):
+        raise _Wrong("ema_model did not change: assign the new values (e.assign(...))")
+    if all(np.allclose(a, b) for a, b in zip(got, weights)):
+        raise _Wrong("that copies the weights; the average keeps decay of its old value")
+    swapped = [decay * w + (1 - decay) * e for w, e in zip(weights, averages)]
+    if all(np.allclose(a, b, atol=1e-6) for a, b in zip(got, swapped)):
+        raise _Wrong(
+            "decay and 1 - decay are swapped: ema = decay * ema + (1 - decay) * weight, so the "
+            "average changes slowly"
+        )
+    trainable = {id(v) for v in ema_model.trainable_weights}
+    if all(
+        np.allclose(a, b, atol=1e-6) if id(v) in trainable else np.array_equal(a, e)
+        for a, b, e, v in zip(got, want, averages, ema_model.weights)
+    ):
+        raise _Wrong(
+            "BatchNorm's moving mean and variance were left out: average model.weights, "
+            "not model.trainable_weights"
+        )
+    raise _Wrong(
+        f"the new averages differ from decay * ema + (1 - decay) * weight with decay {decay}"
+    )
+
+
+@_check
 def check_pipeline(fn) -> bool:
     """06: ``fn(images, batch_size)`` must turn uint8 colour images (N, 32, 32, 3) into a
     ``tf.data.Dataset`` of training batches like :func:`gancourse.data.make_pipeline`: float32
-    in [-1, 1], full batches only (``drop_remainder``), a new shuffled order every epoch,
-    prefetched. Checked on 100 small random images against the package's pipeline."""
+    in [-1, 1], full batches only (``drop_remainder``), every image at most once per epoch in a
+    new shuffled order every epoch (shuffled *before* batching), prefetched. Checked on 100
+    small random images against the package's pipeline."""
     tf, _ = _tensorflow()
     from .data import make_pipeline
 
     images = np.random.default_rng(6).integers(0, 256, (100, 32, 32, 3), dtype=np.uint8)
     want = make_pipeline(images, batch_size=16, seed=6)
-    try:
-        ds = fn(images.copy(), 16)
-        epochs = [[np.asarray(b) for b in ds] for _ in range(2)]
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    ds = _call(fn, images.copy(), 16)
     if not isinstance(ds, tf.data.Dataset):
         return _no(f"return a tf.data.Dataset, not {type(ds).__name__}")
+    if int(ds.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        return _no("the dataset never ends: leave out repeat(); Keras's fit runs the epochs itself")
+    try:
+        epochs = [[np.asarray(b) for b in ds] for _ in range(2)]
+    except Exception as e:
+        return _no(f"iterating your dataset raised {type(e).__name__}: {e}")
     first = epochs[0]
     if any(b.dtype != np.float32 for b in first):
         return _no(f"batches are {first[0].dtype}; cast to float32 before scaling")
@@ -440,32 +908,53 @@ def check_pipeline(fn) -> bool:
     values = np.concatenate(first)
     if values.min() >= 0 and values.max() <= 1:
         return _no("the values lie in [0, 1]; the generator's tanh makes [-1, 1]: x / 127.5 - 1")
-    expected = np.sort(images.astype("float32").ravel() / 127.5 - 1.0)
-    got = np.sort(values.ravel())
-    if len(got) > len(expected) or not np.all(np.isin(np.round(got, 5), np.round(expected, 5))):
-        return _no("the pixel values are not x / 127.5 - 1 of the images given")
-    if np.array_equal(first[0], images[:16].astype("float32") / 127.5 - 1.0):
-        return _no("the first batch is the first 16 images in order: shuffle before batching")
-    if np.array_equal(first[0], epochs[1][0]):
+    index = {img.tobytes(): i for i, img in enumerate(images)}
+    order = []
+    for epoch in epochs:
+        ids = []
+        for batch in epoch:
+            back = np.rint((batch.astype("float64") + 1.0) * 127.5)
+            if np.abs(back - (batch.astype("float64") + 1.0) * 127.5).max() > 1e-3 or (
+                back.min() < 0 or back.max() > 255
+            ):
+                return _no("the pixel values are not x / 127.5 - 1 of the images given")
+            keys = [img.astype(np.uint8).tobytes() for img in back]
+            if any(k not in index for k in keys):
+                return _no("the pixel values are not x / 127.5 - 1 of the images given")
+            ids.append([index[k] for k in keys])
+        if len({i for b in ids for i in b}) != sum(map(len, ids)):
+            return _no("an image comes twice in one epoch: shuffle and batch once, no repeat()")
+        order.append(ids)
+    if all(np.all(np.diff(b) == 1) for ids in order for b in ids):  # batches kept together
+        if all(ids == sorted(ids) for ids in order):
+            return _no(
+                "the batches hold the images in their original order: shuffle before batching"
+            )
+        return _no(
+            "every batch is 16 neighbouring images in their original order: you shuffled the "
+            "batches, not the images. Shuffle before batching (shuffle(...).batch(...)), so "
+            "each batch mixes images from the whole set"
+        )
+    if all(max(ids[0]) < 32 for ids in order):
+        return _no(
+            "each epoch's first batch comes from the first 32 images: the shuffle buffer is too "
+            "small to mix the set; shuffle(len(images))"
+        )
+    if order[0][0] == order[1][0]:
         return _no(
             "both epochs start with the same batch: shuffle with reshuffle_each_iteration "
             "(the default of Dataset.shuffle) after any cache()"
         )
     return _yes(
-        "float32 batches of 16 in [-1, 1], every image at most once per epoch, a new order each "
-        "epoch: what make_pipeline gives."
+        "float32 batches of 16 in [-1, 1], every image at most once per epoch, images shuffled "
+        "before batching and in a new order each epoch: what make_pipeline gives."
     )
 
 
-def check_batch_bytes(answer) -> bool:
-    """06: bytes of a float32 batch of 64 images of 32x32x3."""
-    if int(answer) == 64 * 32 * 32 * 3 * 4:
-        return _yes(
-            f"{64 * 32 * 32 * 3 * 4:,} bytes (768 KiB); the cached training set is about 600 MB."
-        )
-    return _no("batch x height x width x channels x 4 bytes per float32")
+# ---------------------------------------------------------------- 07 latent space
 
 
+@_check
 def check_slerp(fn) -> bool:
     """07: ``fn(z0, z1, t)`` must give the spherical interpolation of two vectors of equal
     length, sin((1-t) w)/sin(w) z0 + sin(t w)/sin(w) z1 with w the angle between them."""
@@ -474,12 +963,14 @@ def check_slerp(fn) -> bool:
     rng = np.random.default_rng(0)
     z0, z1 = rng.standard_normal(100), rng.standard_normal(100)
     z1 *= np.linalg.norm(z0) / np.linalg.norm(z1)  # equal lengths: the classic formula applies
-    try:
-        out = [np.asarray(fn(z0, z1, t), dtype=float).reshape(-1) for t in (0.0, 0.3, 0.5, 1.0)]
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    out = [_array(_call(fn, z0.copy(), z1.copy(), t)).reshape(-1) for t in (0.0, 0.3, 0.5, 1.0)]
     if any(o.shape != z0.shape for o in out):
         return _no(f"expected a vector of shape {z0.shape}, got {out[1].shape}")
+    if not all(np.all(np.isfinite(o)) for o in out):
+        return _no(
+            "the result contains NaN: the angle is arccos of the *normalised* dot product, "
+            "z0.z1 / (|z0| |z1|), which lies in [-1, 1]"
+        )
     want = [slerp(z0, z1, t) for t in (0.0, 0.3, 0.5, 1.0)]
     if not (np.allclose(out[0], z0, atol=1e-4) and np.allclose(out[-1], z1, atol=1e-4)):
         return _no("t = 0 must give z0 and t = 1 must give z1")
@@ -495,19 +986,57 @@ def check_slerp(fn) -> bool:
     )
 
 
-def check_midpoint_norm(answer, latent_dim=100) -> bool:
-    """07: expected length of the midpoint (z0 + z1) / 2 of two independent N(0, I) vectors."""
-    want = math.sqrt(latent_dim / 2)
-    if abs(float(answer) - want) < 0.15:
-        return _yes(
-            f"(z0 + z1) / 2 is N(0, I/2): its length is about sqrt({latent_dim}/2) = {want:.2f}, "
-            f"while a typical z has length about {math.sqrt(latent_dim):.0f}."
+@_check
+def check_truncation(fn) -> bool:
+    """07: ``fn(z, threshold, rng)`` must apply the truncation trick to latent vectors: every
+    entry of ``z`` with absolute value above ``threshold`` is drawn again from N(0, 1)
+    (``rng.standard_normal``) until none is; entries already inside keep their values.
+    Checked against :func:`gancourse.sampling.sample_latent` with ``truncation=``: the same
+    bound, the same kept entries, the same distribution of the redrawn ones."""
+    from .sampling import sample_latent
+
+    t = 1.0
+    z = np.random.default_rng(7).standard_normal((1000, 100))
+    out = _array(_call(fn, z.copy(), t, np.random.default_rng(8)))
+    if out.shape != z.shape:
+        return _no(f"got shape {out.shape}; return z's shape {z.shape}")
+    inside = np.abs(z) <= t
+    if not np.allclose(out[inside], z[inside]):
+        return _no(
+            "keep the entries already inside [-threshold, threshold]; redraw only the others"
         )
-    return _no(
-        "each coordinate of (z0 + z1) / 2 has variance 1/4 + 1/4 = 1/2; add up latent_dim of them"
+    if np.abs(out).max() > t + 1e-9:
+        share = float(np.mean(np.abs(out) > t))
+        return _no(
+            f"{share:.1%} of the entries are still outside [-{t}, {t}]: redraw until none is "
+            "(a while loop), not once"
+        )
+    redrawn = out[~inside]
+    if np.mean(np.isclose(np.abs(redrawn), t)) > 0.5:
+        return _no(f"clipping piles the values up at +-{t}: draw them again instead")
+    if np.allclose(redrawn, 0):
+        return _no("setting them to 0 piles them up at the centre: draw them again")
+    if np.unique(redrawn).size < redrawn.size // 2:
+        return _no("one fresh draw per entry (rng.standard_normal(count)), not one number for all")
+    ref = sample_latent(1000, 100, seed=9, truncation=t).astype("float64").ravel()
+    ref_std, ref_core = ref.std(), np.mean(np.abs(ref) < t / 2)
+    std, core = redrawn.std(), np.mean(np.abs(redrawn) < t / 2)
+    if abs(std - ref_std) > 0.015 or abs(core - ref_core) > 0.02:
+        return _no(
+            f"the redrawn values have standard deviation {std:.3f} and {core:.0%} of them within "
+            f"+-{t / 2}, where N(0, 1) cut at +-{t} gives {ref_std:.3f} and {ref_core:.0%}: draw "
+            "them from rng.standard_normal, not from a uniform"
+        )
+    return _yes(
+        f"all entries in [-{t}, {t}], the kept ones unchanged, the redrawn ones distributed like "
+        f"gancourse.sampling.sample_latent(..., truncation={t})'s."
     )
 
 
+# ---------------------------------------------------------------- 08 evaluation
+
+
+@_check
 def check_frechet_1d(fn) -> bool:
     """08: ``fn(m1, s1, m2, s2)`` is the Frechet distance between N(m1, s1^2) and N(m2, s2^2)."""
     cases = [
@@ -516,30 +1045,77 @@ def check_frechet_1d(fn) -> bool:
         ((1.0, 2.0, 1.0, 0.5), 2.25),
         ((-1.0, 3.0, 1.0, 1.0), 8.0),
     ]
-    try:
-        got = [float(fn(*args)) for args, _ in cases]
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    got = [_number(_call(fn, *args)) for args, _ in cases]
     for (args, want), value in zip(cases, got):
         if not math.isclose(value, want, abs_tol=1e-6):
             m1, s1, m2, s2 = args
             as_variances = (m1 - m2) ** 2 + s1 + s2 - 2 * math.sqrt(s1 * s2)
-            hint = (
-                "s1 and s2 are standard deviations, not variances"
-                if math.isclose(value, as_variances, abs_tol=1e-6)
-                else "FID's formula in 1-D: (m1 - m2)^2 + s1^2 + s2^2 - 2 sqrt(s1^2 s2^2)"
-            )
-            return _no(f"fn{args} = {value:g}; expected {want:g}. {hint}".strip())
+            if math.isclose(value, as_variances, abs_tol=1e-6):
+                hint = "s1 and s2 are standard deviations, not variances"
+            elif math.isclose(value, abs(m1 - m2) + (s1 - s2) ** 2, abs_tol=1e-6):
+                hint = "square the difference of the means: (m1 - m2)^2"
+            else:
+                hint = "FID's formula in 1-D: (m1 - m2)^2 + s1^2 + s2^2 - 2 sqrt(s1^2 s2^2)"
+            return _no(f"fn{args} = {value:g}; expected {want:g}. {hint}")
     return _yes(
         "in 1-D the FID formula is (m1 - m2)^2 + (s1 - s2)^2: means and spreads both count."
     )
 
 
+@_check
+def check_kid(fn) -> bool:
+    """08: ``fn(x, y)`` must return the unbiased estimate of MMD^2 between two sets of feature
+    vectors (one row per image) with KID's cubic kernel k(a, b) = (a.b / d + 1)^3, like
+    :func:`gancourse.metrics.polynomial_mmd2`; checked on random features of two sizes."""
+    from .metrics import polynomial_mmd2
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((40, 6))
+    y = 0.8 * rng.standard_normal((30, 6)) + 0.3
+    for a, b in ((x, y), (y, x)):
+        want = polynomial_mmd2(a, b)
+        got = _number(_call(fn, a.copy(), b.copy()))
+        if _close(got, want, rel=1e-4, abs_=1e-8):
+            continue
+        m, n, d = len(a), len(b), a.shape[1]
+
+        cubic = _cubic_kernel(d)
+        mmd = functools.partial(_mmd, a, b)
+        slips = [
+            (
+                mmd(cubic, unbiased=False),
+                "leave out the diagonal: k(x_i, x_i) pairs a sample with itself; divide by "
+                "m (m - 1)",
+            ),
+            (
+                mmd(lambda u, v: (u @ v.T + 1) ** 3),
+                "divide the dot product by the feature size d: (x.y / d + 1)^3",
+            ),
+            (mmd(_cubic_kernel(d, power=2)), "KID's kernel is cubed: (x.y / d + 1)^3"),
+            (mmd(cubic, cross=1.0), "the cross term counts twice: - 2 E k(x, y)"),
+        ]
+        diag_m2 = mmd(cubic) - (
+            (cubic(a, a).sum() - np.trace(cubic(a, a))) * (1 / (m * (m - 1)) - 1 / m**2)
+            + (cubic(b, b).sum() - np.trace(cubic(b, b))) * (1 / (n * (n - 1)) - 1 / n**2)
+        )
+        slips.append((diag_m2, "without the diagonal there are m (m - 1) pairs, not m^2"))
+        hint = next(
+            (h for v, h in slips if _close(got, float(v), rel=1e-4, abs_=1e-8)),
+            "E k(x, x') + E k(y, y') - 2 E k(x, y), the first two over pairs of different samples",
+        )
+        return _no(f"got {got:.5f}, expected {want:.5f} for sets of {m} and {n} rows: {hint}.")
+    return _yes(
+        f"{polynomial_mmd2(x, y):.5f}, as gancourse.metrics.polynomial_mmd2 computes it; KID "
+        "averages it over random subsets."
+    )
+
+
+@_check
 def check_frechet_distance(fn) -> bool:
     """08: ``fn(features1, features2)`` must return the Frechet distance between two sets of
     feature vectors (one row per image), |m1 - m2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)), like
     :func:`gancourse.metrics.fid_from_features`; checked on random correlated features."""
-    from .metrics import fid_from_features
+    from .metrics import fid_from_features, trace_sqrt_product
 
     rng = np.random.default_rng(8)
     mix = rng.standard_normal((6, 6))
@@ -547,26 +1123,42 @@ def check_frechet_distance(fn) -> bool:
     b = rng.standard_normal((300, 6)) @ (mix + 0.5 * rng.standard_normal((6, 6))) + 0.3
     for f1, f2 in ((a, b), (a, a)):
         want = fid_from_features(f1, f2)
-        try:
-            got = float(np.real(fn(f1.copy(), f2.copy())))
-        except Exception as e:
-            return _no(f"your function raised {type(e).__name__}: {e}")
+        got = float(np.real(_call(fn, f1.copy(), f2.copy())))
         if math.isclose(got, want, rel_tol=1e-3, abs_tol=1e-4):
             continue
         m1, m2 = f1.mean(0), f2.mean(0)
         s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
-        elementwise = float(
-            ((m1 - m2) ** 2).sum() + np.trace(s1 + s2) - 2 * np.trace(np.sqrt(np.abs(s1 @ s2)))
-        )
-        if math.isclose(got, elementwise, rel_tol=1e-3):
-            hint = (
+        root = trace_sqrt_product(s1, s2)
+        b1, b2 = np.cov(f1, rowvar=False, bias=True), np.cov(f2, rowvar=False, bias=True)
+        slips = [
+            (
+                ((m1 - m2) ** 2).sum() + np.trace(s1 + s2) - 2 * np.trace(np.sqrt(np.abs(s1 @ s2))),
                 "np.sqrt takes the square root of each entry; (S1 S2)^(1/2) is the matrix "
-                "square root (scipy.linalg.sqrtm, or from the eigenvalues)"
-            )
-        elif math.isclose(got, fid_from_features(f1.T, f2.T), rel_tol=1e-3):
-            hint = "each row is one image: the covariance is np.cov(features, rowvar=False)"
-        else:
-            hint = "|m1 - m2|^2 + Tr(S1) + Tr(S2) - 2 Tr((S1 S2)^(1/2))"
+                "square root: Tr((S1 S2)^(1/2)) is the sum of the square roots of the "
+                "eigenvalues of S1 S2",
+            ),
+            (
+                fid_from_features(f1.T, f2.T),
+                "each row is one image: the covariance is np.cov(features, rowvar=False)",
+            ),
+            (
+                ((m1 - m2) ** 2).sum() + np.trace(b1 + b2) - 2 * trace_sqrt_product(b1, b2),
+                "np.cov(features, rowvar=False) divides by n - 1, as the package does; you "
+                "divided by n",
+            ),
+            (
+                ((m1 - m2) ** 2).sum() + np.trace(s1 + s2) - 2 * np.sqrt(np.trace(s1 @ s2)),
+                "the square root is of the matrix S1 S2, taken before the trace, not of the trace",
+            ),
+            (
+                np.linalg.norm(m1 - m2) + np.trace(s1 + s2) - 2 * root,
+                "the means count with their squared distance |m1 - m2|^2",
+            ),
+        ]
+        hint = next(
+            (h for v, h in slips if math.isclose(got, float(v), rel_tol=1e-3)),
+            "|m1 - m2|^2 + Tr(S1) + Tr(S2) - 2 Tr((S1 S2)^(1/2))",
+        )
         return _no(f"got {got:.4f}, expected {want:.4f}: {hint}.")
     return _yes(
         f"{fid_from_features(a, b):.4f} for the two sets and 0 for a set against itself, as "
@@ -574,19 +1166,10 @@ def check_frechet_distance(fn) -> bool:
     )
 
 
-def check_confident_is(answer) -> bool:
-    """08: Inception Score of a generator that draws 5 classes equally often, each image
-    classified with certainty: exp(KL) = exp(log 5) = 5."""
-    if math.isclose(float(answer), 5.0, rel_tol=1e-3):
-        return _yes(
-            "p(y|x) is one-hot and p(y) uniform over 5 classes: KL = log 5 for every image, IS = 5."
-        )
-    return _no(
-        "IS = exp(E_x KL(p(y|x) || p(y))); with one-hot p(y|x), "
-        "KL = -log p(y) for the image's class"
-    )
+# ---------------------------------------------------------------- 09 stabilising GANs
 
 
+@_check
 def check_hinge_losses(d_loss_fn, g_loss_fn) -> bool:
     """09: ``d_loss_fn(real_logits, fake_logits)`` and ``g_loss_fn(fake_logits)`` must be the
     hinge losses of :mod:`gancourse.losses` (NumPy or TensorFlow in, a number out); checked
@@ -594,33 +1177,42 @@ def check_hinge_losses(d_loss_fn, g_loss_fn) -> bool:
     from . import losses
 
     rng = np.random.default_rng(9)
+    relu = lambda v: np.maximum(0, v)  # noqa: E731
     for _ in range(3):
         real = rng.normal(0, 2, size=(16, 1)).astype("float32")
         fake = rng.normal(0, 2, size=(16, 1)).astype("float32")
-        try:
-            d_mine, g_mine = float(d_loss_fn(real, fake)), float(g_loss_fn(fake))
-        except Exception as e:  # a learner's bug is feedback, not a crash
-            return _no(f"your function raised {type(e).__name__}: {e}")
+        d_mine = _number(_call(d_loss_fn, real.copy(), fake.copy()))
+        g_mine = _number(_call(g_loss_fn, fake.copy()))
         d_want = float(losses.hinge_discriminator_loss(real, fake))
         g_want = float(losses.hinge_generator_loss(fake))
-        if not math.isclose(d_mine, d_want, rel_tol=1e-4, abs_tol=1e-5):
-            no_margin = float(np.mean(np.maximum(0, -real)) + np.mean(np.maximum(0, fake)))
-            hint = (
-                " - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))"
-                if math.isclose(d_mine, no_margin, rel_tol=1e-4)
-                else ""
-            )
+        if not _close(d_mine, d_want):
+            slips = [
+                (
+                    relu(-real).mean() + relu(fake).mean(),
+                    " - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))",
+                ),
+                (
+                    relu(1 - real).sum() + relu(1 + fake).sum(),
+                    " - average over the batch, do not sum",
+                ),
+                (
+                    relu(1 + real).mean() + relu(1 - fake).mean(),
+                    " - the signs are swapped: real logits should be pushed above +1",
+                ),
+            ]
+            hint = next((h for v, h in slips if _close(d_mine, float(v))), "")
             return _no(f"D's loss is {d_mine:.4f}, the package's {d_want:.4f}{hint}.")
-        if not math.isclose(g_mine, g_want, rel_tol=1e-4, abs_tol=1e-5):
-            hint = (
-                " - G maximises D's score: its loss is minus the mean score"
-                if math.isclose(g_mine, -g_want, rel_tol=1e-4)
-                else ""
-            )
+        if not _close(g_mine, g_want):
+            slips = [
+                (-g_want, " - G maximises D's score: its loss is minus the mean score"),
+                (relu(1 - fake).mean(), " - G's hinge loss has no max: just -mean(D(G(z)))"),
+            ]
+            hint = next((h for v, h in slips if _close(g_mine, float(v))), "")
             return _no(f"G's loss is {g_mine:.4f}, the package's {g_want:.4f}{hint}.")
     return _yes("both hinge losses agree with gancourse.losses on random logits.")
 
 
+@_check
 def check_r1_penalty(fn) -> bool:
     """09: ``fn(discriminator, real)`` must return E||grad_x D(x)||^2 over the real batch (a
     number), like :func:`gancourse.losses.r1_penalty`; checked on a small random D."""
@@ -634,26 +1226,182 @@ def check_r1_penalty(fn) -> bool:
     )
     d = keras.Model(x, h)
     real = np.random.default_rng(9).uniform(-1, 1, size=(8, 6, 6, 1)).astype("float32")
-    try:
-        mine = float(fn(d, real))
-    except Exception as e:
-        return _no(f"your function raised {type(e).__name__}: {e}")
+    mine = _number(_call(fn, d, real.copy()))
     want = float(losses.r1_penalty(d, real))
     if math.isclose(mine, want, rel_tol=1e-3):
         return _yes(f"E||grad D(x)||^2 = {want:.5f}, as the package computes it.")
     grads = _input_gradients(d, real)
-    norms = np.sqrt((grads**2).reshape(len(real), -1).sum(axis=1))
-    if math.isclose(mine, float(norms.mean()), rel_tol=1e-3):
-        return _no("that is the mean gradient norm; R1 uses the *squared* norm.")
-    if math.isclose(mine, float((grads**2).mean()), rel_tol=1e-3):
-        return _no(
+    squares = (grads**2).reshape(len(real), -1).sum(axis=1)
+    slips = [
+        (np.sqrt(squares).mean(), "that is the mean gradient norm; R1 uses the *squared* norm."),
+        (
+            (grads**2).mean(),
             "you averaged over pixels too: sum the squares over each image, then average "
-            "over the batch."
-        )
+            "over the batch.",
+        ),
+        (squares.sum(), "average over the batch (mean), do not sum over it."),
+        (0.5 * want, "return the penalty itself; the train step multiplies it by gamma / 2."),
+    ]
+    hint = next((h for v, h in slips if math.isclose(mine, float(v), rel_tol=1e-3)), None)
     return _no(
-        f"got {mine:.5f}, expected {want:.5f}: differentiate D's output with respect to "
+        hint
+        or f"got {mine:.5f}, expected {want:.5f}: differentiate D's output with respect to "
         f"the real images (tape.watch), square, sum per image, average."
     )
+
+
+@_check
+def check_minibatch_std(fn) -> bool:
+    """09: ``fn(x)`` must append the minibatch standard deviation to a batch of feature maps
+    (batch, h, w, c): the standard deviation of every feature over the batch (axis 0),
+    averaged to one number, appended as one constant channel, like
+    :class:`gancourse.models.MinibatchStdDev`; checked on random features."""
+    _, keras = _tensorflow()
+    from .models import MinibatchStdDev
+
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((8, 4, 4, 5)) * rng.uniform(0.2, 3.0, (1, 4, 4, 5))).astype("float32")
+    want = np.asarray(MinibatchStdDev()(x))
+    got = _array(_call(fn, x.copy()))
+    _same_shape(
+        got,
+        want,
+        {
+            x.shape: "append the statistic as one extra channel (concatenate on axis -1)",
+            x.shape[:-1] + (2 * x.shape[-1],): "one extra channel: average the standard "
+            "deviations to a single number first",
+        },
+        "one extra channel holding the same number everywhere",
+    )
+    if np.allclose(got, want, atol=1e-4):
+        return _yes(
+            f"the batch's mean standard deviation, {want[0, 0, 0, -1]:.4f}, as one extra channel: "
+            "what gancourse.models.MinibatchStdDev appends."
+        )
+    if np.allclose(got[..., 1:], want[..., :-1], atol=1e-4):
+        return _no("append the statistic as the *last* channel, after the features.")
+    extra = got[..., -1]
+    std0 = x.std(axis=0)
+    slips = [
+        (x.var(axis=0).mean(), "take the square root: the standard deviation, not the variance"),
+        (
+            x.std(),
+            "the standard deviation of each feature over the batch (axis 0), then their mean; "
+            "not one std of everything",
+        ),
+        (
+            None,
+            "the standard deviation is over the batch (axis 0), across images, not within one "
+            "image",
+        ),
+        (std0.mean(), "keep the features unchanged and append the statistic"),
+    ]
+    if np.allclose(extra, extra.flat[0], atol=1e-5):
+        hint = next(
+            (h for v, h in slips if v is not None and np.isclose(extra.flat[0], v, rtol=1e-3)), None
+        )
+    else:
+        hint = slips[2][1]
+    return _no(
+        hint
+        or f"expected {want[0, 0, 0, -1]:.4f} in the extra channel: mean over features of "
+        "x.std(axis=0)."
+    )
+
+
+@_check
+def check_color_augment(fn) -> bool:
+    """09: ``fn(images, brightness, saturation, contrast)`` must apply DiffAugment's colour
+    transform with the given per-image random factors (each of shape (batch, 1, 1, 1)):
+    add ``brightness``; scale each pixel's deviation from its mean over the channels by
+    ``saturation``; scale each image's deviation from its mean over all pixels and channels
+    by ``contrast``. Checked against :func:`gancourse.augment.diff_augment` with policy
+    "color", fed the same random factors."""
+    _, keras = _tensorflow()
+    from .augment import diff_augment
+
+    rng = np.random.default_rng(9)
+    x = rng.uniform(-1, 1, (6, 8, 8, 3)).astype("float32")
+    seed = 9
+    draws = [
+        np.asarray(keras.random.uniform((6, 1, 1, 1), seed=seed * 1009 + k)) for k in range(3)
+    ]  # the draws diff_augment makes for an int seed
+    bright, sat, con = draws[0] - 0.5, draws[1] * 2.0, draws[2] + 0.5
+    want = np.asarray(diff_augment(x, "color", seed=seed))
+    got = _array(_call(fn, x.copy(), bright, sat, con))
+    if got.shape != want.shape:
+        return _no(
+            f"the result has shape {got.shape}, expected {want.shape}: same shape as the images"
+        )
+    if np.allclose(got, want, atol=1e-5):
+        return _yes(
+            "the same images as gancourse.augment.diff_augment(images, 'color') with these factors."
+        )
+
+    def colour(b_mul=False, sat_axes=(3,), con_axes=(1, 2, 3), add_back=True):
+        y = x * (1 + bright) if b_mul else x + bright
+        m = y.mean(axis=sat_axes, keepdims=True)
+        y = (y - m) * sat + (m if add_back else 0)
+        m = y.mean(axis=con_axes, keepdims=True)
+        return (y - m) * con + (m if add_back else 0)
+
+    slips = [
+        (colour(b_mul=True), "brightness is added to every pixel, not multiplied"),
+        (
+            colour(sat_axes=(1, 2, 3)),
+            "saturation: each pixel's mean over its channels (axis=3), not the whole image's",
+        ),
+        (
+            colour(con_axes=(3,)),
+            "contrast: each image's mean over all pixels and channels (axis=(1, 2, 3)), not "
+            "per pixel",
+        ),
+        (
+            colour(sat_axes=(0,)),
+            "saturation: each pixel's mean over its own channels (axis=3), not over the batch",
+        ),
+        (
+            colour(con_axes=(0,)),
+            "contrast: each image's own mean (axis=(1, 2, 3)), not the batch's",
+        ),
+        (colour(add_back=False), "add the mean back after scaling the deviation from it"),
+    ]
+    hint = next((h for v, h in slips if np.allclose(got, v, atol=1e-5)), None)
+    return _no(
+        hint
+        or "brightness (add), then saturation (around each pixel's channel mean), then contrast "
+        "(around each image's mean), in that order"
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _cubic_kernel(d, power=3):
+    return lambda u, v: (u @ v.T / d + 1) ** power
+
+
+def _mmd(a, b, kernel, unbiased=True, cross=2.0):
+    """MMD^2 of the rows of ``a`` and ``b`` with ``kernel``, and the slips a learner can make."""
+    m, n = len(a), len(b)
+    kxx, kyy, kxy = kernel(a, a), kernel(b, b), kernel(a, b)
+    if unbiased:
+        wx = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        wy = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    else:
+        wx, wy = kxx.mean(), kyy.mean()
+    return wx + wy - cross * kxy.mean()
+
+
+def _same_shape(got, want, hints, default):
+    """Feedback on a result of the wrong shape: the hint for that shape, or ``default``."""
+    if got.shape != want.shape:
+        hint = hints.get(got.shape, default)
+        raise _Wrong(f"the result has shape {got.shape}, expected {want.shape}: {hint}.")
+
+
+def _close(a, b, rel=1e-4, abs_=1e-5) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
 
 
 def _tensorflow():
@@ -671,14 +1419,21 @@ def _softplus(x):
 
 def _half_squared_norm():
     """f(x) = w |x|^2 / 2 per image with one trainable weight w = 1: its input gradient is
-    w x, which makes the gradient penalty's value known in closed form."""
+    w x, which makes the gradient penalty's value known in closed form. It keeps the
+    batches it is called on eagerly in ``seen``, so a check can read the interpolates."""
     _, keras = _tensorflow()
 
     class HalfSquaredNorm(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seen = []
+
         def build(self, input_shape):
             self.w = self.add_weight(shape=(), initializer="ones", name="w")
 
         def call(self, x):
+            if hasattr(x, "numpy"):
+                self.seen.append(np.asarray(x.numpy()))
             axes = list(range(1, len(x.shape)))
             return 0.5 * self.w * keras.ops.sum(keras.ops.square(x), axis=axes)[:, None]
 
