@@ -303,6 +303,7 @@ class CopyCheck:
     distance: np.ndarray  #: each generated image's distance to it
     shift: np.ndarray  #: (n, 3) rows, columns, mirrored: how the best match was moved
     held_out_distance: np.ndarray  #: each held-out image's distance to its nearest one
+    settings: tuple = ()  #: training set size, image shape, max_shift, mirror
 
     def __repr__(self):
         return (
@@ -335,12 +336,15 @@ def copy_check(
     ``quantile`` of their distances is the threshold, and a generated image at or below it
     is flagged. A generator that draws new images is flagged about as often as held-out
     images are (``expected_rate``, about ``quantile``); one that copies far more often.
-    The held-out images must not be the ones you use as a negative control.
+    The held-out images must not be the ones you use as a negative control. Measuring them
+    is most of the work: to check several sets against the same training images, pass an
+    earlier result as ``held_out`` and its distances are reused.
 
     All images as arrays (n, H, W) or (n, H, W, C) on one scale (uint8 training images
     and ``gancourse.data.to_uint8(generated)``, say). The search is exact for the
     ``candidates`` training images nearest to each image in a ``components``-dimensional
-    projection (principal components of the training windows); generated and held-out
+    projection (principal components of whole training images, as they are and centred on
+    their centre of mass, of the image and its mirror image); generated and held-out
     images go through the same search, so the threshold stays calibrated.
     """
     if not 0 < quantile < 1:
@@ -351,9 +355,17 @@ def copy_check(
     train_images = _images(train, "train")
     shape = train_images.shape[1:]
     generated_images = _images(generated, "generated", shape)
-    held_images = _images(held_out, "held_out", shape)
+    if isinstance(held_out, CopyCheck):
+        if held_out.settings != (len(train_images), shape, max_shift, mirror):
+            raise MetricError(
+                "the earlier CopyCheck passed as held_out was made with other training images "
+                "or settings: pass the held-out images instead"
+            )
+        held_images = None
+    else:
+        held_images = _images(held_out, "held_out", shape)
     for what, images in (("train", train_images), ("held_out", held_images)):
-        if not len(images):
+        if images is not None and not len(images):
             raise MetricError(f"copy_check needs at least one {what} image, got none")
     height, width = shape[:2]
     if min(height, width) <= 2 * max_shift:
@@ -362,7 +374,10 @@ def copy_check(
             f"use max_shift below {min(height, width) / 2:g}"
         )
     search = _CopySearch(train_images, max_shift, mirror, components, candidates)
-    held_distance = search.nearest(held_images)[0]
+    if held_images is None:
+        held_distance = held_out.held_out_distance
+    else:
+        held_distance = search.nearest(held_images)[0]
     distance, nearest, shift = search.nearest(generated_images)
     threshold = float(np.quantile(held_distance, quantile))
     close = distance <= threshold
@@ -377,6 +392,7 @@ def copy_check(
         distance=distance,
         shift=shift,
         held_out_distance=held_distance,
+        settings=(len(train_images), shape, max_shift, mirror),
     )
 
 
@@ -545,15 +561,13 @@ def _centred(images):
     total = np.maximum(mass.sum(axis=(1, 2)), np.finfo(np.float32).tiny)
     rows = (mass.sum(axis=2) @ np.arange(height)) / total
     cols = (mass.sum(axis=1) @ np.arange(width)) / total
-    dy = np.clip(np.round((height - 1) / 2 - rows), 1 - height, height - 1).astype(int)
-    dx = np.clip(np.round((width - 1) / 2 - cols), 1 - width, width - 1).astype(int)
-    out = np.zeros_like(images)
-    for i in range(n):
-        y, x = dy[i], dx[i]
-        out[i, max(y, 0) : height + min(y, 0), max(x, 0) : width + min(x, 0)] = images[
-            i, max(-y, 0) : height + min(-y, 0), max(-x, 0) : width + min(-x, 0)
-        ]
-    return out
+    dy = np.round((height - 1) / 2 - rows).astype(int)
+    dx = np.round((width - 1) / 2 - cols).astype(int)
+    # Pixel (y, x) of the result is pixel (y - dy, x - dx) of the image, or 0 off the frame.
+    padded = np.pad(images, ((0, 0), (height, height), (width, width), (0, 0)))
+    y = np.arange(height)[None, :, None] - dy[:, None, None] + height
+    x = np.arange(width)[None, None, :] - dx[:, None, None] + width
+    return padded[np.arange(n)[:, None, None], y, x]
 
 
 def _images(images, what, shape=None):

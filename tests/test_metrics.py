@@ -507,6 +507,18 @@ def test_copy_check_takes_a_channel_axis_and_refuses_bad_inputs():
         metrics.copy_check(train[:2], train, held_out[:0])
 
 
+def test_copy_check_reuses_the_held_out_distances_of_an_earlier_result():
+    rng = np.random.default_rng(33)
+    train, held_out, new = blob_images(200, rng), blob_images(200, rng), blob_images(50, rng)
+    first = metrics.copy_check(train[:50], train, held_out, quantile=0.05)
+    again = metrics.copy_check(new, train, first, quantile=0.05)
+    fresh = metrics.copy_check(new, train, held_out, quantile=0.05)
+    assert again.threshold == fresh.threshold and again.rate == fresh.rate
+    np.testing.assert_array_equal(again.distance, fresh.distance)
+    with pytest.raises(MetricError, match="other training images"):
+        metrics.copy_check(new, train[:100], first)
+
+
 # ------------------------------------------------------------------ no TensorFlow
 
 
