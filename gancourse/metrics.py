@@ -1,17 +1,22 @@
 """Sample-quality mathematics on feature vectors: Frechet distance and FID, KID, Inception
-Score, class coverage, precision and recall, and a memorisation check. NumPy only.
+Score, class coverage, precision and recall, and two memorisation checks. NumPy only.
 
-Every metric here compares *features* of images (rows of a matrix), never the images
-themselves: turning images into features needs a network, and that lives in
+Every metric here but one compares *features* of images (rows of a matrix): turning images
+into features needs a network, and that lives in
 :mod:`gancourse.evaluation` (the shipped classifiers, InceptionV3, whole reports). Keeping the
 maths free of TensorFlow means it imports in a blink, can be read on its own, and is checked
-against closed forms and reference implementations (``tests/test_metrics.py``).
+against closed forms and reference implementations (``tests/test_metrics.py``). The one
+exception is :func:`copy_check`, which looks for copied training images in the pixels
+themselves, where a copy cannot hide.
 
 >>> fid_from_features(real_features, generated_features)
 >>> precision_recall(real_features, generated_features, k=3)   # {"precision": ..., "recall": ...}
+>>> copy_check(generated_uint8, x_train, x_test).rate           # share of likely copies
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,7 +97,9 @@ def feature_statistics(features):
 
 def fid_from_features(features1, features2) -> float:
     """FID between two sets of feature vectors (rows): Frechet distance of fitted Gaussians."""
-    return frechet_distance(*feature_statistics(features1), *feature_statistics(features2))
+    f1, f2 = _as_float64(features1, 2, "features1"), _as_float64(features2, 2, "features2")
+    _same_width(f1, f2, "features1", "features2")
+    return frechet_distance(*feature_statistics(f1), *feature_statistics(f2))
 
 
 def kid_from_features(features1, features2, subsets=100, subset_size=1000, seed=0):
@@ -104,7 +111,9 @@ def kid_from_features(features1, features2, subsets=100, subset_size=1000, seed=
     samples of one distribution is ~0 whatever the sample size, and can be slightly negative.
     """
     f1, f2 = _as_float64(features1, 2, "features1"), _as_float64(features2, 2, "features2")
-    m = min(subset_size, len(f1), len(f2))
+    _same_width(f1, f2, "features1", "features2")
+    subsets = _whole_number(subsets, "subsets")
+    m = min(_whole_number(subset_size, "subset_size"), len(f1), len(f2))
     if m < 2:
         raise MetricError(f"KID needs at least 2 samples in each set, got {len(f1)} and {len(f2)}")
     if m == len(f1) == len(f2):  # every "subset" is all of both sets: one value, no spread
@@ -129,7 +138,10 @@ def polynomial_mmd2(x, y) -> float:
     itself), which is what makes the estimate unbiased.
     """
     x, y = _as_float64(x, 2, "x"), _as_float64(y, 2, "y")
+    _same_width(x, y, "x", "y")
     m, n, d = len(x), len(y), x.shape[1]
+    if m < 2 or n < 2:
+        raise MetricError(f"the MMD estimate needs at least 2 rows in each set, got {m} and {n}")
     k_xx = (x @ x.T / d + 1.0) ** 3
     k_yy = (y @ y.T / d + 1.0) ** 3
     k_xy = (x @ y.T / d + 1.0) ** 3
@@ -146,6 +158,7 @@ def inception_score(probabilities, splits=10):
     p(y)); it ranges from 1 to the number of classes.
     """
     p = _as_float64(probabilities, 2, "probabilities")
+    splits = _whole_number(splits, "splits")
     if len(p) < splits:
         raise MetricError(f"{len(p)} samples cannot be cut into {splits} splits")
     if p.min() < 0 or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
@@ -167,7 +180,9 @@ def mode_coverage(counts) -> dict:
     - ``kl_from_uniform``: KL(histogram || uniform) = log k - entropy, 0 for a perfectly
       balanced histogram and log k (2.30 for 10 classes) when all samples are one class.
     """
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = _as_float64(counts, 1, "counts")
+    if np.any(counts < 0):
+        raise MetricError(f"counts must be non-negative (samples per class), got {counts.min():g}")
     k, total = len(counts), counts.sum()
     if total <= 0:
         raise MetricError("the class histogram is empty")
@@ -196,9 +211,11 @@ def precision_recall(real_features, generated_features, k=3) -> dict:
     """
     real = _as_float64(real_features, 2, "real_features")
     fake = _as_float64(generated_features, 2, "generated_features")
-    if real.shape[1] != fake.shape[1]:
-        raise MetricError(f"feature sizes differ: real {real.shape}, generated {fake.shape}")
-    center = real.mean(axis=0)  # distances do not change; round-off does, for the better
+    _same_width(real, fake, "real_features", "generated_features")
+    k = _whole_number(k, "k")
+    # Centring keeps the distances and shrinks the round-off; the median, unlike the mean,
+    # does not move when one row is far away.
+    center = np.median(real, axis=0)
     real, fake = real - center, fake - center
     real_radii2, fake_radii2 = _kth_neighbour_d2(real, k), _kth_neighbour_d2(fake, k)
     fake_inside = np.empty(len(fake), dtype=bool)  # in some real ball
@@ -213,7 +230,7 @@ def knn_radii(features, k=3) -> np.ndarray:
     """Distance of every row of ``features`` to its ``k``-th nearest other row (the radii
     of the balls of :func:`precision_recall`). A duplicate row counts as a neighbour at 0."""
     f = _as_float64(features, 2, "features")
-    return np.sqrt(_kth_neighbour_d2(f - f.mean(axis=0), k))
+    return np.sqrt(_kth_neighbour_d2(f - np.median(f, axis=0), _whole_number(k, "k")))
 
 
 def nearest_neighbours(queries, references):
@@ -221,11 +238,10 @@ def nearest_neighbours(queries, references):
     that row's index: two arrays of length ``len(queries)``."""
     q = _as_float64(queries, 2, "queries")
     r = _as_float64(references, 2, "references")
-    if q.shape[1] != r.shape[1]:
-        raise MetricError(f"feature sizes differ: queries {q.shape}, references {r.shape}")
+    _same_width(q, r, "queries", "references")
     if not len(r):
         raise MetricError("there are no reference features to compare with")
-    center = r.mean(axis=0)
+    center = np.median(r, axis=0)
     q, r = q - center, r - center
     distances, indices = np.empty(len(q)), np.empty(len(q), dtype=np.int64)
     for rows, d2 in _distance_blocks(q, r):
@@ -245,8 +261,14 @@ def memorisation(generated_features, train_features, test_features, quantile=0.0
 
     - ``threshold``: the ``quantile`` of the test distances (by construction only that share
       of new real images comes this close to a training image);
-    - ``too_close``: the share of generated features closer than that; about ``quantile``
-      for a generator that does not copy, far more for one that does.
+    - ``too_close``: the share of generated features at or below that distance; about
+      ``test_rate`` for a generator that does not copy, far more for one that does;
+    - ``test_rate``: the share of test features at or below it, ``quantile`` unless test
+      images repeat training images exactly (then distance 0 holds more than ``quantile``
+      of them, the threshold is 0, and only exact copies are flagged).
+
+    In classifier features faint pixel noise already hides a copy; :func:`copy_check`
+    searches pixels, shifts and mirror images and catches near-copies.
     """
     if not 0 < quantile < 1:
         raise MetricError(f"quantile must be between 0 and 1, got {quantile}")
@@ -262,8 +284,116 @@ def memorisation(generated_features, train_features, test_features, quantile=0.0
         "test_index": test_index,
         "quantile": quantile,
         "threshold": threshold,
-        "too_close": float(np.mean(generated_distance < threshold)),
+        "too_close": float(np.mean(generated_distance <= threshold)),
+        "test_rate": float(np.mean(test_distance <= threshold)),
     }
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    """What :func:`copy_check` found. Distances are root-mean-square pixel differences (in
+    the images' own units, e.g. grey levels 0-255) at the best shift and mirror image."""
+
+    rate: float  #: share of generated images flagged as copies
+    expected_rate: float  #: share of held-out images at or below the threshold (~ quantile)
+    threshold: float  #: the ``quantile`` of the held-out distances
+    quantile: float
+    flagged: np.ndarray  #: indices of the flagged generated images, closest first
+    nearest: np.ndarray  #: index of each generated image's nearest training image
+    distance: np.ndarray  #: each generated image's distance to it
+    shift: np.ndarray  #: (n, 3) rows, columns, mirrored: how the best match was moved
+    held_out_distance: np.ndarray  #: each held-out image's distance to its nearest one
+    settings: tuple = ()  #: training set size, image shape, max_shift, mirror
+
+    def __repr__(self):
+        return (
+            f"CopyCheck(rate={self.rate:.2%} flagged of {len(self.distance)}, "
+            f"expected {self.expected_rate:.2%} for new images, "
+            f"threshold {self.threshold:.4g} from {len(self.held_out_distance)} held-out images)"
+        )
+
+
+def copy_check(
+    generated,
+    train,
+    held_out,
+    quantile=0.01,
+    max_shift=2,
+    mirror=True,
+    components=64,
+    candidates=64,
+) -> CopyCheck:
+    """Does a generator copy its training images? A check in pixel space that sees copies
+    with faint noise, shifted by a pixel or two, or mirrored.
+
+    The distance of an image to the training set is the smallest root-mean-square pixel
+    difference to any training image after moving the image by up to ``max_shift`` pixels
+    in each direction and, with ``mirror``, flipping it left to right. Only the central
+    window (``max_shift`` pixels in from every edge) of each training image is compared,
+    so a shifted copy, whose border has moved out of the frame, still matches exactly.
+
+    New real images (``held_out``, e.g. the test split) set the yardstick: the
+    ``quantile`` of their distances is the threshold, and a generated image at or below it
+    is flagged. A generator that draws new images is flagged about as often as held-out
+    images are (``expected_rate``, about ``quantile``); one that copies far more often.
+    The held-out images must not be the ones you use as a negative control. Measuring them
+    is most of the work: to check several sets against the same training images, pass an
+    earlier result as ``held_out`` and its distances are reused.
+
+    All images as arrays (n, H, W) or (n, H, W, C) on one scale (uint8 training images
+    and ``gancourse.data.to_uint8(generated)``, say). The search is exact for the
+    ``candidates`` training images nearest to each image in a ``components``-dimensional
+    projection (principal components of whole training images, as they are and centred on
+    their centre of mass, of the image and its mirror image); generated and held-out
+    images go through the same search, so the threshold stays calibrated.
+    """
+    if not 0 < quantile < 1:
+        raise MetricError(f"quantile must be between 0 and 1, got {quantile}")
+    max_shift = _whole_number(max_shift + 1, "max_shift + 1") - 1
+    components = _whole_number(components, "components")
+    candidates = _whole_number(candidates, "candidates")
+    train_images = _images(train, "train")
+    shape = train_images.shape[1:]
+    generated_images = _images(generated, "generated", shape)
+    if isinstance(held_out, CopyCheck):
+        if held_out.settings != (len(train_images), shape, max_shift, mirror):
+            raise MetricError(
+                "the earlier CopyCheck passed as held_out was made with other training images "
+                "or settings: pass the held-out images instead"
+            )
+        held_images = None
+    else:
+        held_images = _images(held_out, "held_out", shape)
+    for what, images in (("train", train_images), ("held_out", held_images)):
+        if images is not None and not len(images):
+            raise MetricError(f"copy_check needs at least one {what} image, got none")
+    height, width = shape[:2]
+    if min(height, width) <= 2 * max_shift:
+        raise MetricError(
+            f"max_shift={max_shift} leaves no window to compare in {height}x{width} images: "
+            f"use max_shift below {min(height, width) / 2:g}"
+        )
+    search = _CopySearch(train_images, max_shift, mirror, components, candidates)
+    if held_images is None:
+        held_distance = held_out.held_out_distance
+    else:
+        held_distance = search.nearest(held_images)[0]
+    distance, nearest, shift = search.nearest(generated_images)
+    threshold = float(np.quantile(held_distance, quantile))
+    close = distance <= threshold
+    flagged = np.flatnonzero(close)[np.argsort(distance[close], kind="stable")]
+    return CopyCheck(
+        rate=float(np.mean(close)) if len(close) else 0.0,
+        expected_rate=float(np.mean(held_distance <= threshold)),
+        threshold=threshold,
+        quantile=quantile,
+        flagged=flagged,
+        nearest=nearest,
+        distance=distance,
+        shift=shift,
+        held_out_distance=held_distance,
+        settings=(len(train_images), shape, max_shift, mirror),
+    )
 
 
 # =========================================================================== helpers
@@ -271,10 +401,10 @@ def memorisation(generated_features, train_features, test_features, quantile=0.0
 
 def _kth_neighbour_d2(f, k):
     """Squared distance of every row of ``f`` to its ``k``-th nearest other row."""
-    if not 1 <= k < len(f):
+    if k >= len(f):
         raise MetricError(
-            f"the {k}-th nearest neighbour needs k >= 1 and at least {k + 1} "
-            f"feature vectors in each set, got {len(f)}"
+            f"the {_ordinal(k)} nearest neighbour needs at least {k + 1} feature vectors in "
+            f"each set, got {len(f)}: pass more samples or a smaller k"
         )
     radii2 = np.empty(len(f))
     for rows, d2 in _distance_blocks(f, f):
@@ -295,20 +425,174 @@ def _distance_blocks(a, b):
     """Yield ``(rows, squared distances of a[rows] to every row of b)`` in blocks of at most
     ``BLOCK_ENTRIES`` entries. |x - y|^2 = |x|^2 + |y|^2 - 2 x.y turns the work into a
     matrix product. Its round-off (tiny values, even negative ones, for equal rows) would
-    make a duplicate fall outside a ball of radius 0 at random, so values below 1e-12 times
-    the largest squared norm are set to exactly 0. Callers centre the features first, which
-    keeps the norms, and so that floor, small."""
-    a_sq, b_sq = np.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", b, b)
-    floor = 1e-12 * (a_sq.max(initial=0.0) + b_sq.max(initial=0.0))
+    make a duplicate fall outside a ball of radius 0 at random, so each value below the
+    round-off bound of its own pair, 4 d eps (|x|^2 + |y|^2), is set to exactly 0. The
+    bound is per pair, so one far-away row changes nothing for the others. Callers centre
+    the features first (on the median), which keeps the norms, and so the bounds, small."""
+    a_sq, b_sq = _squared_norms(a), _squared_norms(b)
     step = max(1, BLOCK_ENTRIES // max(len(b), 1))
     for start in range(0, len(a), step):
         rows = slice(start, start + step)
-        d2 = a[rows] @ b.T
-        d2 *= -2.0
-        d2 += a_sq[rows, None]
-        d2 += b_sq[None, :]
-        d2[d2 < floor] = 0.0
-        yield rows, d2
+        yield rows, _squared_distances(a[rows], b, a_sq[rows], b_sq)
+
+
+def _squared_norms(a):
+    """|row|^2 of every row (along the last axis); a clear error when they overflow."""
+    sq = np.einsum("...i,...i->...", a, a)
+    if not np.all(np.isfinite(sq)):
+        raise MetricError(
+            "feature values are so large that their squares overflow (above about 1e154): "
+            "rescale the features"
+        )
+    return sq
+
+
+def _squared_distances(a, b, a_sq, b_sq):
+    """|a_i - b_j|^2 of every pair, (..., len(a), len(b)), stacks of matrices allowed, with
+    values within the round-off bound of their pair set to exactly 0 (see
+    :func:`_distance_blocks`)."""
+    d2 = a @ np.swapaxes(b, -1, -2)
+    d2 *= -2.0
+    d2 += a_sq[..., :, None]
+    d2 += b_sq[..., None, :]
+    tolerance = 4.0 * a.shape[-1] * np.finfo(np.float64).eps
+    # A cheap per-row bound finds the few candidates; their own pairs' bounds decide.
+    b_max = b_sq.max(axis=-1, keepdims=True) if b_sq.size else np.zeros(b_sq.shape[:-1] + (1,))
+    near = np.nonzero(d2 <= (tolerance * (a_sq + b_max))[..., :, None])
+    small = d2[near] <= tolerance * (a_sq[near[:-1]] + b_sq[near[:-2] + near[-1:]])
+    d2[tuple(i[small] for i in near)] = 0.0
+    return d2
+
+
+class _CopySearch:
+    """The training images and the two-stage search of :func:`copy_check`.
+
+    Stage 1 picks candidates cheaply: principal-component projections of whole images,
+    as they are and mirrored, and of images moved so that their centre of mass sits in
+    the middle (a shifted copy lands where its original does). Stage 2 measures every
+    candidate exactly, over every shift and mirror image, on the central windows."""
+
+    def __init__(self, train, max_shift, mirror, components, candidates):
+        height, width = train.shape[1:3]
+        self.max_shift, self.shape, self.mirror = max_shift, train.shape[1:], mirror
+        m = max_shift
+        self.windows = train[:, m : height - m, m : width - m].reshape(len(train), -1)
+        flat = train.reshape(len(train), -1)
+        # The principal directions only pick candidates: 10,000 images estimate them well.
+        sample = flat[:: max(1, len(train) // 10_000)].astype(np.float64)
+        k = min(components, flat.shape[1])
+        basis = np.linalg.eigh(np.cov(sample, rowvar=False).reshape(flat.shape[1], -1))[1]
+        self.basis = basis[:, ::-1][:, :k].astype(np.float32)
+        self.offset = (sample.mean(axis=0) @ self.basis).astype(np.float32)
+        self.references = [self._project(train), self._project(_centred(train))]
+        self.moves = [
+            (dy, dx, flip)
+            for flip in ((False, True) if mirror else (False,))
+            for dy in range(-m, m + 1)
+            for dx in range(-m, m + 1)
+        ]
+        self.candidates = min(candidates, len(train))
+
+    def nearest(self, images):
+        """Distance (RMS), nearest training index and (dy, dx, mirrored) of every image."""
+        n, size = len(images), self.windows.shape[1]
+        distance, index = np.empty(n), np.zeros(n, dtype=np.int64)
+        shift = np.zeros((n, 3), dtype=np.int64)
+        views = (lambda x: [x, x[:, :, ::-1]]) if self.mirror else (lambda x: [x])
+        step = max(1, BLOCK_ENTRIES // (4 * len(self.windows)))
+        for start in range(0, n, step):
+            block = images[start : start + step]
+            b = len(block)
+            chosen = []
+            for reference, query in zip(self.references, (block, _centred(block))):
+                d2 = np.min([self._rough_d2(v, reference) for v in views(query)], axis=0)
+                if self.candidates < d2.shape[1]:
+                    d2 = np.argpartition(d2, self.candidates - 1, axis=1)[:, : self.candidates]
+                    chosen.append(d2)
+                else:
+                    chosen.append(np.broadcast_to(np.arange(d2.shape[1]), d2.shape))
+            chosen = np.concatenate(chosen, axis=1)
+            # Exact distances of every move to every candidate, (images, moves, candidates),
+            # for as many images at a time as fit in a block.
+            per_image = len(self.moves) * chosen.shape[1] * size
+            sub = max(1, BLOCK_ENTRIES // per_image)
+            for i in range(0, b, sub):
+                part = chosen[i : i + sub]
+                a = self._moved(block[i : i + sub]).astype(np.float64)
+                c = self.windows[part].astype(np.float64)
+                exact = _squared_distances(a, c, _squared_norms(a), _squared_norms(c))
+                flat = exact.reshape(len(part), -1).argmin(axis=1)
+                move, best = np.unravel_index(flat, exact.shape[1:])
+                rows, every = slice(start + i, start + i + len(part)), np.arange(len(part))
+                distance[rows] = np.sqrt(exact[every, move, best] / size)
+                index[rows] = part[every, best]
+                shift[rows] = np.array(self.moves, dtype=np.int64)[move]
+        return distance, index, shift
+
+    def _project(self, images):
+        """Rows [projection, 1] and their squared norms: against a query's [-2 q, |q|^2]
+        one matrix product gives |q - t|^2 - |t|^2 (see :meth:`_rough_d2`)."""
+        p = images.reshape(len(images), -1) @ self.basis - self.offset
+        return np.hstack([p, np.ones((len(p), 1), np.float32)]), _squared_norms(p)
+
+    def _rough_d2(self, images, reference):
+        p = images.reshape(len(images), -1) @ self.basis - self.offset
+        d2 = np.hstack([-2.0 * p, _squared_norms(p)[:, None]]) @ reference[0].T
+        d2 += reference[1]
+        return d2
+
+    def _moved(self, images):
+        """Every move's window of every image: (n, moves, window pixels), float32."""
+        height, width = self.shape[:2]
+        m = self.max_shift
+        views = np.empty((len(images), len(self.moves), self.windows.shape[1]), np.float32)
+        for j, (dy, dx, flip) in enumerate(self.moves):
+            source = images[:, :, ::-1] if flip else images
+            window = source[:, m + dy : height - m + dy, m + dx : width - m + dx]
+            views[:, j] = window.reshape(len(images), -1)
+        return views
+
+
+def _centred(images):
+    """Images moved by whole pixels (zeros filling in) so that the centre of mass of their
+    absolute values sits in the middle of the frame: shifted copies of one image agree."""
+    n, height, width = images.shape[:3]
+    mass = np.abs(images).sum(axis=3)
+    total = np.maximum(mass.sum(axis=(1, 2)), np.finfo(np.float32).tiny)
+    rows = (mass.sum(axis=2) @ np.arange(height)) / total
+    cols = (mass.sum(axis=1) @ np.arange(width)) / total
+    dy = np.round((height - 1) / 2 - rows).astype(int)
+    dx = np.round((width - 1) / 2 - cols).astype(int)
+    # Pixel (y, x) of the result is pixel (y - dy, x - dx) of the image, or 0 off the frame.
+    padded = np.pad(images, ((0, 0), (height, height), (width, width), (0, 0)))
+    y = np.arange(height)[None, :, None] - dy[:, None, None] + height
+    x = np.arange(width)[None, None, :] - dx[:, None, None] + width
+    return padded[np.arange(n)[:, None, None], y, x]
+
+
+def _images(images, what, shape=None):
+    """Images as float32 (n, H, W, C); the shape of the training images when given."""
+    try:
+        a = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise MetricError(f"{what} must be a numeric array of images: {exc}") from None
+    if a.ndim == 3:
+        a = a[..., None]
+    if a.ndim != 4:
+        raise MetricError(
+            f"{what} must be images of shape (n, H, W) or (n, H, W, C), got {a.shape}"
+        )
+    if shape is not None and a.shape[1:] != shape:
+        raise MetricError(
+            f"{what} images have shape {a.shape[1:]}, the training images {shape}: compare "
+            f"images of one size and channel count"
+        )
+    if not np.all(np.isfinite(a)):
+        raise MetricError(
+            f"{what} contains NaN or infinite pixels: the images probably came from a "
+            f"diverged generator. Check the training losses, or use an earlier checkpoint."
+        )
+    return a
 
 
 def _psd_sqrt(sigma, max_imaginary, what):
@@ -343,10 +627,40 @@ def _symmetric(a):
     return (a + a.T) / 2.0
 
 
+def _same_width(a, b, what_a, what_b):
+    if a.shape[1] != b.shape[1]:
+        raise MetricError(
+            f"feature sizes differ: {what_a} {a.shape}, {what_b} {b.shape}; both sets must come "
+            f"from the same extractor"
+        )
+
+
+def _whole_number(value, what):
+    """``value`` as an int >= 1 (a float such as 3.0 is accepted); a clear error otherwise."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise MetricError(f"{what} must be a whole number, got {value!r}")
+    if value < 1:
+        raise MetricError(f"{what} must be at least 1, got {value}")
+    return int(value)
+
+
+def _ordinal(n):
+    """1 -> "1st", 2 -> "2nd", 3 -> "3rd", 11 -> "11th", 22 -> "22nd"."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _as_float64(a, ndim, what):
-    a = np.asarray(a, dtype=np.float64)
+    try:
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise MetricError(f"{what} must be a numeric array: {exc}") from None
     if a.ndim != ndim:
         raise MetricError(f"{what} must have {ndim} dimension(s), got shape {a.shape}")
+    if ndim == 2 and a.shape[1] == 0:
+        raise MetricError(f"{what} has no columns (shape {a.shape}): no features to compare")
     if not np.all(np.isfinite(a)):
         raise MetricError(
             f"{what} contains NaN or infinite values: the images they came from "

@@ -138,9 +138,11 @@ class PointCloud:
         return self.data[rng.integers(0, len(self.data), size=n)].astype("float32")
 
     def metrics(self, samples, min_share: float = 0.2) -> dict:
-        """Clusters covered and high-quality share, with the keys of :func:`mode_metrics`."""
-        samples = _as_samples(samples)
-        d = _distances(samples, self.data)
+        """Clusters covered and high-quality share, with the keys of :func:`mode_metrics`.
+        Samples are rounded to float32 like the stored points, so a sample equal to a
+        point is at distance 0 from it, whatever precision it came in."""
+        samples = _as_samples(samples).astype("float32").astype("float64")
+        d = _distances(samples, self.data.astype("float64"))
         good = np.isfinite(d).all(axis=1) & (d <= self.radius[None, :]).any(axis=1)
         nearest = np.where(np.isfinite(d), d, np.inf).argmin(axis=1)
         weights = np.bincount(self.cluster, minlength=self.num_modes) / len(self.cluster)
@@ -191,7 +193,16 @@ def points(data, num_modes: int = 8, k: int = 3, seed: int = 0) -> PointCloud:
         )
     if not np.isfinite(data).all():
         raise DataError("points contain NaN or infinite values")
+    for name, value in (("k", k), ("num_modes", num_modes)):
+        whole = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool
+        )
+        if not whole or not float(value).is_integer() or value < 1:
+            raise DataError(f"{name} must be a whole number of at least 1, got {value!r}")
     k = int(min(k, len(data) - 1))
+    # The points are stored in float32; the radii are measured between the stored points,
+    # so a repeated point keeps radius 0 and a sample equal to it still lies in its ball.
+    data = data.astype("float32").astype("float64")
     d = _distances(data, data)
     radius = np.sort(d, axis=1)[:, k]  # column 0 is the point itself
     cluster = _kmeans(data, int(min(num_modes, len(data) // 5)), seed)
@@ -311,9 +322,17 @@ def _largest_divisor(n: int, at_most: int) -> int:
 
 
 def _as_samples(samples) -> np.ndarray:
-    samples = np.asarray(samples, dtype="float64").reshape(-1, 2)
+    from .errors import MetricError
+
+    try:
+        samples = np.asarray(samples, dtype="float64")
+    except (TypeError, ValueError) as exc:
+        raise MetricError(f"samples must be a numeric array of shape (n, 2): {exc}") from None
+    if samples.ndim == 0 or samples.shape[-1] != 2:
+        raise MetricError(f"samples must have shape (n, 2), got {samples.shape}")
+    samples = samples.reshape(-1, 2)
     if len(samples) == 0:
-        raise ValueError("toy metrics need at least one sample")
+        raise MetricError("toy metrics need at least one sample")
     return samples
 
 

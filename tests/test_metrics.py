@@ -1,7 +1,9 @@
 """Tests of gancourse.metrics, the NumPy mathematics of sample quality: Frechet distance
 against closed forms and SciPy, the statistical properties of KID and IS, precision and
-recall and the memorisation check on hand-made point sets, and that the module needs no
-TensorFlow. (Feature extractors and whole evaluations: tests/test_evaluation.py.)"""
+recall and the memorisation checks on hand-made point sets and synthetic images (with
+positive and negative controls), the edge cases (outliers, duplicates, bad arguments), and
+that the module needs no TensorFlow. (Feature extractors and whole evaluations:
+tests/test_evaluation.py.)"""
 
 import subprocess
 import sys
@@ -288,6 +290,233 @@ def test_a_copying_generator_is_caught_and_a_fresh_one_is_not():
     copies = train[rng.choice(2000, 500)] + 1e-3 * rng.standard_normal((500, 8))
     assert metrics.memorisation(fresh, train, test)["too_close"] < 0.05
     assert metrics.memorisation(copies, train, test)["too_close"] == 1.0
+
+
+def brute_precision_recall(real, fake, k):
+    """Precision and recall from scipy's cdist (differences, no expansion): the reference."""
+
+    def inside(a, b):  # share of rows of b inside the k-NN balls of a
+        radii = np.sort(cdist(a, a), axis=1)[:, k]
+        return np.mean((cdist(b, a) <= radii[None, :]).any(axis=1))
+
+    return {"precision": inside(real, fake), "recall": inside(fake, real)}
+
+
+@pytest.mark.parametrize("where", ["real", "generated"])
+def test_one_far_outlier_changes_precision_and_recall_by_its_own_share_only(where):
+    # One row of 1e7 used to set a distance floor above every other distance: all balls
+    # then held everything and precision and recall both read 1.00.
+    rng = np.random.default_rng(20)
+    real, fake = rng.standard_normal((300, 8)), rng.standard_normal((250, 8)) * 1.3 + 0.4
+    outlier = np.full((1, 8), 1e7)
+    before = metrics.precision_recall(real, fake, k=3)
+    assert before == brute_precision_recall(real, fake, 3)
+    if where == "real":
+        real = np.vstack([real, outlier])
+    else:
+        fake = np.vstack([fake, outlier])
+    after = metrics.precision_recall(real, fake, k=3)
+    assert after == brute_precision_recall(real, fake, 3)
+    # The outlier's own row: it lies in no ball of the other set, and its own ball (out to
+    # its 3rd nearest neighbour, 1e7 away) holds the rows of the other set on its side.
+    radius = np.sort(cdist(outlier, real if where == "real" else fake))[0, 3]
+    other = fake if where == "real" else real
+    in_its_ball = (cdist(other, outlier)[:, 0] <= radius).mean()
+    own, other_key = ("recall", "precision") if where == "real" else ("precision", "recall")
+    n = len(real) if where == "real" else len(fake)
+    assert after[own] == pytest.approx(before[own] * (n - 1) / n)
+    assert before[other_key] <= after[other_key] <= before[other_key] + in_its_ball
+    assert max(after.values()) < 0.99
+
+
+def test_nearest_neighbours_stay_exact_next_to_a_far_outlier():
+    rng = np.random.default_rng(21)
+    refs = np.vstack([rng.standard_normal((200, 6)), np.full((1, 6), 1e7)])
+    queries = np.vstack([refs[5], refs[17] + 1e-4, rng.standard_normal((50, 6))])
+    distances, indices = metrics.nearest_neighbours(queries, refs)
+    full = cdist(queries, refs)
+    np.testing.assert_array_equal(indices, full.argmin(axis=1))
+    np.testing.assert_allclose(distances, full.min(axis=1), rtol=1e-6, atol=1e-9)
+    assert distances[0] == 0.0 and indices[:2].tolist() == [5, 17]
+
+
+def test_memorisation_catches_exact_copies_when_test_images_repeat_training_images():
+    # 3% of the test images are training images: the 1% quantile of the test distances is
+    # 0, and "closer than 0" flagged nothing, not even an exact copier.
+    rng = np.random.default_rng(22)
+    train = rng.standard_normal((1000, 8))
+    test = np.vstack([train[:30], rng.standard_normal((970, 8))])
+    copier, fresh = train[rng.choice(1000, 200)], rng.standard_normal((200, 8))
+    m = metrics.memorisation(copier, train, test, quantile=0.01)
+    assert m["threshold"] == 0.0 and m["too_close"] == 1.0
+    assert m["test_rate"] == pytest.approx(0.03)  # what a fresh generator is compared with
+    assert metrics.memorisation(fresh, train, test)["too_close"] == 0.0
+
+
+def test_k_is_checked_and_the_messages_read_well():
+    real, fake = np.random.default_rng(23).standard_normal((2, 30, 4))
+    assert metrics.precision_recall(real, fake, k=3.0) == metrics.precision_recall(real, fake, k=3)
+    assert metrics.knn_radii(real, k=np.int64(2)).shape == (30,)
+    for bad in (0, -1, 2.5, "3", True, None):
+        with pytest.raises(MetricError, match="k must be"):
+            metrics.precision_recall(real, fake, k=bad)
+    with pytest.raises(MetricError, match="the 3rd nearest neighbour needs at least 4 feature"):
+        metrics.precision_recall(real[:3], fake, k=3)
+    with pytest.raises(MetricError, match="the 1st nearest neighbour needs at least 2 feature"):
+        metrics.knn_radii(real[:1], k=1)
+    assert [metrics._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"
+    ]  # fmt: skip
+
+
+def test_metrics_refuse_empty_mismatched_and_overflowing_inputs_clearly():
+    rng = np.random.default_rng(24)
+    a, b = rng.standard_normal((40, 4)), rng.standard_normal((40, 5))
+    for metric in (
+        metrics.fid_from_features,
+        metrics.kid_from_features,
+        metrics.polynomial_mmd2,
+        metrics.precision_recall,
+        metrics.nearest_neighbours,
+    ):
+        with pytest.raises(MetricError, match="feature sizes differ"):
+            metric(a, b)
+    with pytest.raises(MetricError, match="no columns"):
+        metrics.precision_recall(np.zeros((10, 0)), np.zeros((10, 0)))
+    with pytest.raises(MetricError, match="at least 4 feature vectors in each set, got 0"):
+        metrics.precision_recall(a, np.zeros((0, 4)))
+    with pytest.raises(MetricError, match="at least 2 rows"):
+        metrics.polynomial_mmd2(a[:1], a)
+    with pytest.raises(MetricError, match="subsets must be at least 1"):
+        metrics.kid_from_features(a, a + 1, subsets=0)
+    with pytest.raises(MetricError, match="splits must be a whole number"):
+        metrics.inception_score(np.full((20, 2), 0.5), splits=2.5)
+    with pytest.raises(MetricError, match="non-negative"):
+        metrics.mode_coverage([5, -1, 3])
+    with pytest.raises(MetricError, match="NaN"):
+        metrics.mode_coverage([5, np.nan, 3])
+    with pytest.raises(MetricError, match="overflow"):
+        metrics.precision_recall(np.full((10, 4), 1e200), rng.standard_normal((10, 4)))
+    with pytest.raises(MetricError, match="numeric"):
+        metrics.nearest_neighbours([["a", "b"]], a[:, :2])
+    distances, indices = metrics.nearest_neighbours(np.zeros((0, 4)), a)
+    assert distances.shape == indices.shape == (0,)
+
+
+# ------------------------------------------------------------------ copy check (pixels)
+
+
+def blob_images(n, rng, size=16):
+    """Synthetic grey images (0-255): three Gaussian blobs of random place, width and
+    brightness each, all different, so new images are never near-copies of old ones."""
+    yy, xx = np.mgrid[:size, :size]
+    centres = rng.uniform(3, size - 4, (n, 3, 2))
+    widths = rng.uniform(1.0, 3.0, (n, 3))
+    heights = rng.uniform(80, 255, (n, 3))
+    d2 = (yy[None, None] - centres[..., 0, None, None]) ** 2 + (
+        xx[None, None] - centres[..., 1, None, None]
+    ) ** 2
+    blobs = heights[..., None, None] * np.exp(-d2 / (2 * widths[..., None, None] ** 2))
+    return np.clip(blobs.sum(axis=1), 0, 255)
+
+
+def shifted(image, dy, dx):
+    """``image`` moved down ``dy`` and right ``dx`` pixels, zeros filling in."""
+    out = np.zeros_like(image)
+    h, w = image.shape
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = image[
+        max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+
+
+@pytest.fixture(scope="module")
+def copy_controls():
+    rng = np.random.default_rng(30)
+    train, held_out, new = (blob_images(n, rng) for n in (800, 800, 800))
+    source = rng.choice(len(train), 200, replace=False)
+    moves = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0)]
+    move = [moves[i] for i in rng.integers(len(moves), size=len(source))]
+    controls = {
+        "exact copies": train[source],
+        "copies + noise (std 8)": np.clip(train[source] + rng.normal(0, 8, (200, 16, 16)), 0, 255),
+        "shifted 1-2 pixels": np.stack([shifted(train[i], *m) for i, m in zip(source, move)]),
+        "mirrored": train[source][:, :, ::-1],
+    }
+    results = {
+        name: metrics.copy_check(images, train, held_out, quantile=0.05)
+        for name, images in controls.items()
+    }
+    results["new images"] = metrics.copy_check(new, train, held_out, quantile=0.05)
+    return source, move, results
+
+
+@pytest.mark.parametrize(
+    "control", ["exact copies", "copies + noise (std 8)", "shifted 1-2 pixels", "mirrored"]
+)
+def test_copy_check_flags_its_positive_controls(copy_controls, control):
+    source, move, results = copy_controls
+    r = results[control]
+    assert r.rate >= 0.9, r
+    assert np.mean(r.nearest == source) >= 0.9  # and finds the image each was copied from
+    assert np.all(r.distance[r.flagged] <= r.threshold)
+    assert np.all(np.diff(r.distance[r.flagged]) >= 0)  # closest first
+    if control == "shifted 1-2 pixels":
+        found = r.nearest == source
+        np.testing.assert_array_equal(r.shift[found, :2], np.array(move)[found])
+        assert not r.shift[found, 2].any()
+    if control == "mirrored":
+        assert r.shift[:, 2].all() and not r.shift[:, :2].any()
+    if control == "exact copies":
+        assert np.all(r.distance == 0.0)
+
+
+def test_copy_check_flags_new_images_at_about_its_nominal_rate(copy_controls):
+    # 800 held-out images set the 5% threshold; 800 other new images are flagged at about
+    # 5%: the binomial spread of 800 draws (0.8 points) and of the quantile estimated from
+    # 800 (0.8 points) give a standard deviation of about 1.1 points; +-3.5 of them is 4.
+    r = copy_controls[2]["new images"]
+    assert r.expected_rate == pytest.approx(0.05, abs=0.002)
+    assert abs(r.rate - 0.05) < 0.04, r
+    assert r.threshold > 0 and len(r.flagged) == round(r.rate * 800)
+
+
+def test_copy_check_catches_exact_copies_when_held_out_images_repeat_training_ones():
+    rng = np.random.default_rng(31)
+    train = blob_images(300, rng)
+    held_out = np.concatenate([train[:20], blob_images(280, rng)])  # 7% repeats
+    r = metrics.copy_check(train[100:150], train, held_out, quantile=0.05)
+    assert r.threshold == 0.0 and r.rate == 1.0 and r.expected_rate == pytest.approx(20 / 300)
+    assert metrics.copy_check(blob_images(50, rng), train, held_out).rate == 0.0
+
+
+def test_copy_check_takes_a_channel_axis_and_refuses_bad_inputs():
+    rng = np.random.default_rng(32)
+    train, held_out = blob_images(100, rng), blob_images(100, rng)
+    r = metrics.copy_check(train[:10, :, :, None], train, held_out)  # (n, H, W, 1) vs (n, H, W)
+    assert r.rate == 1.0 and "CopyCheck(rate=100.00%" in repr(r)
+    with pytest.raises(MetricError, match="shape"):
+        metrics.copy_check(train[:10, :8], train, held_out)
+    with pytest.raises(MetricError, match="NaN"):
+        metrics.copy_check(np.full((2, 16, 16), np.nan), train, held_out)
+    with pytest.raises(MetricError, match="max_shift"):
+        metrics.copy_check(train[:2], train, held_out, max_shift=8)
+    with pytest.raises(MetricError, match="quantile"):
+        metrics.copy_check(train[:2], train, held_out, quantile=1.5)
+    with pytest.raises(MetricError, match="at least one held_out image"):
+        metrics.copy_check(train[:2], train, held_out[:0])
+
+
+def test_copy_check_reuses_the_held_out_distances_of_an_earlier_result():
+    rng = np.random.default_rng(33)
+    train, held_out, new = blob_images(200, rng), blob_images(200, rng), blob_images(50, rng)
+    first = metrics.copy_check(train[:50], train, held_out, quantile=0.05)
+    again = metrics.copy_check(new, train, first, quantile=0.05)
+    fresh = metrics.copy_check(new, train, held_out, quantile=0.05)
+    assert again.threshold == fresh.threshold and again.rate == fresh.rate
+    np.testing.assert_array_equal(again.distance, fresh.distance)
+    with pytest.raises(MetricError, match="other training images"):
+        metrics.copy_check(new, train[:100], first)
 
 
 # ------------------------------------------------------------------ no TensorFlow

@@ -57,3 +57,30 @@ def test_toy_pipeline_batches():
     ds = toy.toy_pipeline(toy.ring(), n=1000, batch_size=100)
     batch = next(iter(ds))
     assert batch.shape == (100, 2)
+
+
+def test_own_points_given_in_float64_with_repeats_are_high_quality():
+    # Each point four times: its 3rd nearest neighbour is a copy, so its ball has radius 0.
+    # The radii came from float64 while the points were stored in float32, so the points
+    # themselves fell outside their own balls (high quality 0.0).
+    base = np.random.default_rng(1).normal(size=(20, 2))
+    cloud = toy.points(np.repeat(base, 4, axis=0), k=3)
+    assert np.all(cloud.radius == 0.0)
+    assert cloud.metrics(np.repeat(base, 4, axis=0))["high_quality"] == 1.0  # float64 in
+    assert cloud.metrics(cloud.sample(200))["high_quality"] == 1.0  # float32 in
+    assert cloud.metrics(base + 0.5)["high_quality"] == 0.0
+
+
+def test_own_points_and_toy_samples_are_checked():
+    from gancourse.errors import DataError, MetricError
+
+    data = np.random.default_rng(2).normal(size=(30, 2))
+    assert toy.points(data, k=3.0).radius.shape == (30,)
+    for bad in (0, -1, 2.5, "3", True):
+        with pytest.raises(DataError, match="k must be a whole number"):
+            toy.points(data, k=bad)
+    with pytest.raises(DataError, match="num_modes"):
+        toy.points(data, num_modes=0)
+    for bad in (np.zeros((0, 2)), np.zeros((5, 3)), "ab"):
+        with pytest.raises(MetricError):
+            toy.ring().metrics(bad)
