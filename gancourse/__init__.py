@@ -38,6 +38,7 @@ SUBMODULES = (
     "cli",
     "config",
     "data",
+    "editing",
     "errors",
     "evaluation",
     "exercises",

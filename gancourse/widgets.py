@@ -28,7 +28,7 @@ import keras  # noqa: E402
 from . import viz  # noqa: E402
 from .data import DATASETS  # noqa: E402
 from .errors import ModelError  # noqa: E402
-from .models import is_conditional, latent_dim_of  # noqa: E402
+from .models import is_conditional, latent_dim_of, num_classes_of  # noqa: E402
 from .sampling import generate_images, sample_latent  # noqa: E402
 
 #: Interpolation modes: label shown on the toggle -> function.
@@ -177,7 +177,7 @@ def principal_directions(
         z = rng.standard_normal(latent_dim).astype("float32")
         batch = np.vstack([z[None], z[None] + eps * eye])
         out = _run(
-            generator, batch, i % _num_classes(generator) if is_conditional(generator) else 0
+            generator, batch, i % num_classes_of(generator) if is_conditional(generator) else 0
         )
         diffs = (out[1:] - out[:1]).reshape(latent_dim, -1).astype("float64") / eps
         gram += diffs @ diffs.T
@@ -467,22 +467,12 @@ def _as_vector(z, latent_dim):
     return z
 
 
-def _num_classes(generator) -> int:
-    """Number of classes a conditional generator knows (from its label layer)."""
-    for layer in generator.layers:
-        if isinstance(layer, keras.layers.Embedding):
-            return int(layer.input_dim)
-        if isinstance(layer, keras.layers.CategoryEncoding):
-            return int(layer.num_tokens)
-    return 10
-
-
 def _class_names(generator, class_names, dataset):
     """Class names for a conditional generator: given, from a dataset name, from a
     pretrained generator's dataset, else "class 0", "class 1", ..."""
     if not is_conditional(generator):
         return None
-    n = _num_classes(generator)
+    n = num_classes_of(generator)
     dataset = dataset or getattr(generator, "dataset_name", None)
     if class_names is None and dataset in DATASETS:
         class_names = DATASETS[dataset].class_names

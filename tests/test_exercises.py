@@ -347,3 +347,34 @@ def test_pipeline_check(capsys):
         ],
         capsys,
     )
+
+
+def test_guidance_step_check(capsys):
+    import tensorflow as tf
+
+    from gancourse.editing import guidance_step
+
+    assert ex.check_guidance_step(guidance_step)
+
+    def wrong_sign(g, c, z, target, lr, w):
+        return 2 * z - guidance_step(g, c, z, target, lr, w)  # z - lr * gradient
+
+    def no_shell(g, c, z, target, lr, w):
+        return guidance_step(g, c, z, target, lr, 0.0)
+
+    def image_gradient(g, c, z, target, lr, w):
+        x = g(z)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.reduce_sum(tf.gather(c(x), target, axis=1, batch_dims=1))
+        return x + lr * tape.gradient(score, x)
+
+    for answer, hint in (
+        (wrong_sign, "wrong way"),
+        (no_shell, "shell term is missing"),
+        (image_gradient, "with respect to z"),
+        (lambda *args: 1 / 0, "raised ZeroDivisionError"),
+    ):
+        capsys.readouterr()
+        assert not ex.check_guidance_step(answer)
+        assert hint in capsys.readouterr().out
