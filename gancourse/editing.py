@@ -44,7 +44,7 @@ tf = quiet_tensorflow()
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from .callbacks import TimeBudget  # noqa: E402
+from .callbacks import CLOCKS, TimeBudget  # noqa: E402
 from .data import DATASETS, get_spec  # noqa: E402
 from .errors import ConfigError, ModelError  # noqa: E402
 from .evaluation import Extractor, load_classifier  # noqa: E402
@@ -140,7 +140,7 @@ def guide(
         if not active.any():
             break
         zt.assign_add(lr * grad.numpy() * moving * active[:, None])
-    return record.finish(steps, time.perf_counter() - t0)
+    return record.finish(steps, time.perf_counter() - t0, scorer.class_names)
 
 
 def class_directions(generator, classifier=None, n: int = 10000, seed: int = 1, labels=None):
@@ -211,7 +211,7 @@ def walk_directions(
         if not active.any():
             break
         alpha += step_size * active
-    return record.finish(steps, time.perf_counter() - t0)
+    return record.finish(steps, time.perf_counter() - t0, scorer.class_names)
 
 
 @dataclass
@@ -222,7 +222,8 @@ class Walk:
     conditional generator or None; ``probabilities``: the classifier's class probabilities
     at every step (S + 1, B, K); ``first_reached``: the step at which each vector first
     reached its target (-1: never); ``norm``: |z| of the moving coordinates at every step
-    (S + 1, B); ``path``: every z (S + 1, B, d) if asked for; ``seconds``: wall time."""
+    (S + 1, B); ``path``: every z (S + 1, B, d) if asked for; ``seconds``: wall time;
+    ``class_names``: the classifier's."""
 
     method: str
     z_start: np.ndarray
@@ -234,6 +235,7 @@ class Walk:
     norm: np.ndarray
     path: np.ndarray | None
     seconds: float
+    class_names: tuple = ()
 
     @property
     def reached(self) -> np.ndarray:
@@ -414,6 +416,7 @@ def project(
     classifier=None,
     labels=None,
     seconds: float | None = None,
+    clock: str = "wall",
     seed: int = 0,
 ) -> Projection:
     """Invert the generator: find z with G(z) close to each of ``images`` (N, H, W[, C]), in
@@ -430,7 +433,9 @@ def project(
     move, the restarts start in the clusters whose typical pictures (noise 0) are nearest
     the image, nearest first (an encoder's guess of that coordinate is replaced: a
     regression cannot learn a step function). Stops after ``steps`` steps or
-    ``seconds`` of wall time. ``steps=0`` just evaluates the starts (e.g. the encoder
+    ``seconds`` of ``clock`` time (``"wall"``, or ``"cpu"``: this process's CPU time, which
+    other programs on a shared machine do not eat into; the trace counts the same clock).
+    ``steps=0`` just evaluates the starts (e.g. the encoder
     alone). Returns a :class:`Projection` with the loss-vs-time trace.
     """
     x = check_images(images, generator)
@@ -445,7 +450,10 @@ def project(
     scorer = _Scorer(classifier, generator) if feature_weight else None
     n, d = len(x), latent_dim_of(generator)
     labels = _labels(generator, labels, n)
-    t0 = time.perf_counter()
+    if clock not in CLOCKS:
+        raise ConfigError(f"clock must be one of {', '.join(CLOCKS)}, not {clock!r}")
+    now = CLOCKS[clock]
+    t0 = now()
     z0 = _project_starts(generator, x, restarts, init, seed)
     xr = np.repeat(x, restarts, axis=0)
     lab = None if labels is None else tf.constant(np.repeat(labels, restarts).reshape(-1, 1))
@@ -479,7 +487,7 @@ def project(
     times, losses, pixels = [], [], []
     best_z = best_loss = best_pixel = None
     for s in range(steps + 1):
-        last = s == steps or (seconds is not None and time.perf_counter() - t0 > seconds)
+        last = s == steps or (seconds is not None and now() - t0 > seconds)
         z_before = z.numpy()
         loss, pixel = evaluate() if last else step()
         loss = loss.numpy().reshape(n, restarts)
@@ -487,7 +495,7 @@ def project(
         pick = loss.argmin(axis=1)
         best_loss, best_pixel = loss[np.arange(n), pick], pixel[np.arange(n), pick]
         best_z = z_before.reshape(n, restarts, -1)[np.arange(n), pick]
-        times.append(time.perf_counter() - t0)
+        times.append(now() - t0)
         losses.append(best_loss)
         pixels.append(best_pixel)
         if last:
@@ -548,6 +556,7 @@ def train_encoder(
     generator,
     steps: int = 2000,
     seconds: float | None = None,
+    clock: str = "wall",
     batch_size: int = 64,
     pairs: int = 20000,
     lr: float = 1e-3,
@@ -558,9 +567,11 @@ def train_encoder(
 ) -> keras.Model:
     """Train an encoder E(x) -> z on ``pairs`` generated pairs (z, G(z)) with the mean
     squared error in z (Keras ``fit``, Adam ``lr``), for ``steps`` batches or ``seconds`` of
-    wall time, whichever ends first. A conditional generator draws its pairs with random
-    ``labels`` (or the given ones, one per pair). Returns the trained encoder (``encoder``
-    if given, else :func:`build_encoder`); ``encoder.history`` keeps its losses."""
+    ``clock`` time (see :class:`~gancourse.callbacks.TimeBudget`), whichever ends first;
+    the budget counts the training, not the pairs' generation. A conditional generator
+    draws its pairs with random ``labels`` (or the given ones, one per pair). Returns the
+    trained encoder (``encoder`` if given, else :func:`build_encoder`);
+    ``encoder.history`` keeps its losses."""
     _check_options(steps=steps, lr=lr)
     if isinstance(pairs, bool) or not isinstance(pairs, (int, np.integer)) or pairs < batch_size:
         raise ConfigError(f"pairs must be an integer >= batch_size ({batch_size}), not {pairs!r}")
@@ -575,7 +586,7 @@ def train_encoder(
     epochs = -(-steps // per_epoch)
     callbacks = [_StopAfter(steps)]
     if seconds is not None:
-        callbacks.append(TimeBudget(seconds))
+        callbacks.append(TimeBudget(seconds, clock))
     encoder.history = encoder.fit(
         x, z, batch_size=batch_size, epochs=epochs, callbacks=callbacks, verbose=verbose
     )
@@ -794,7 +805,7 @@ class _Recorder:
             self.active &= self.first < 0
         return self.active
 
-    def finish(self, steps, seconds) -> Walk:
+    def finish(self, steps, seconds, class_names) -> Walk:
         """The :class:`Walk`; when every vector stopped early, the rest of the path stays put."""
         missing = steps + 1 - len(self.probs)
         stack = lambda rows: np.stack(rows + rows[-1:] * missing)  # noqa: E731
@@ -809,6 +820,7 @@ class _Recorder:
             norm=stack(self.norms),
             path=stack(self.path) if self.keep_path else None,
             seconds=seconds,
+            class_names=tuple(class_names),
         )
 
 
