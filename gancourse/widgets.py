@@ -415,25 +415,18 @@ class LatentEditor(_Box):
 
     def recompute(self):
         """Guide the same start towards the chosen class (one walk of ``steps`` steps)."""
-        self.walk = _edit(
-            self.generator,
-            self.classifier,
-            self.walk.z_start[0],
-            self.seed,
-            self.target_dropdown.value,
-            self.steps,
-            self.labels,
-            self.guidance,
-        )
-        self.update()
+        self._walk(self.walk.z_start[0])
 
     def randomise(self, _button=None):
         """A new starting vector from the next seed."""
         self.seed += 1
+        self._walk(None)
+
+    def _walk(self, z):
         self.walk = _edit(
             self.generator,
             self.classifier,
-            None,
+            z,
             self.seed,
             self.target_dropdown.value,
             self.steps,
