@@ -309,8 +309,8 @@ def _invert(args):
     )
     viz.save_png(viz.image_grid(fit.reconstruction, ncols=1, pad=0), args.out)
     print(
-        f"pixel MSE {fit.pixel_mse[0]:.4f} (mean squared error, pixels in [-1, 1]; the "
-        f"first start's {fit.trace_pixel_mse[0, 0]:.4f}) after {len(fit.trace_seconds) - 1} "
+        f"pixel MSE {fit.pixel_mse[0]:.4f} (mean squared error, pixels in [-1, 1]; the best "
+        f"start's {fit.trace_pixel_mse[0, 0]:.4f}) after {len(fit.trace_seconds) - 1} "
         f"steps in {fit.trace_seconds[-1]:.1f} s"
     )
     print(f"Wrote the reconstruction to {args.out}")
