@@ -39,6 +39,7 @@ SUBMODULES = (
     "cli",
     "config",
     "data",
+    "editing",
     "errors",
     "evaluation",
     "exercises",

@@ -1,4 +1,4 @@
-"""Command line: ``gancourse data|train|sample|evaluate ...`` (see ``gancourse --help``).
+"""Command line: ``gancourse data|train|sample|evaluate|invert ...`` (see ``gancourse --help``).
 
 The CLI calls the same functions as the notebooks: ``data.load_dataset``,
 ``training.build_gan`` and ``training.train``. It imports TensorFlow only inside the commands
@@ -256,7 +256,65 @@ def _parser():
     )
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.set_defaults(func=_evaluate)
+
+    v = sub.add_parser(
+        "invert",
+        help="find the latent vector whose picture matches an image, and draw it",
+        formatter_class=fmt,
+    )
+    v.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        required=True,
+        help=f"a generator shipped with the package: {', '.join(_pretrained_names())}",
+    )
+    v.add_argument(
+        "--image",
+        type=Path,
+        required=True,
+        help="an 8-bit image of the generator's size (28x28 grey, or 32x32 RGB for CIFAR-10)",
+    )
+    v.add_argument("--out", type=Path, required=True, help="PNG file for the reconstruction")
+    v.add_argument("--steps", type=_positive, default=200, help="optimisation steps")
+    v.add_argument("--restarts", type=_positive, default=4, help="starting vectors tried")
+    v.add_argument("--label", type=int, help="the class, for a conditional generator")
+    v.add_argument("--seed", type=_nonnegative, default=0, help="seed of the starting vectors")
+    v.set_defaults(func=_invert)
     return p
+
+
+def _invert(args):
+    """``gancourse invert --pretrained NAME --image PATH --out PATH``: project the image
+    (:func:`gancourse.editing.project`), write the reconstruction, print the error."""
+    from .errors import ConfigError
+
+    if args.out.is_dir() or args.out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {args.out} must name a .png file (not a folder).")
+    if not args.image.is_file():
+        raise ConfigError(f"--image {args.image} is not a file.")
+    from . import editing, pretrained, viz
+    from .models import is_conditional
+
+    generator = pretrained.load(args.pretrained)
+    image = editing.read_image(args.image, generator)
+    if is_conditional(generator) and args.label is None:
+        raise ConfigError(f"{args.pretrained} is conditional: give the image's class with --label.")
+    fit = editing.project(
+        generator,
+        image,
+        steps=args.steps,
+        restarts=args.restarts,
+        labels=None if args.label is None else [args.label],
+        seed=args.seed,
+    )
+    viz.save_png(viz.image_grid(fit.reconstruction, ncols=1, pad=0), args.out)
+    print(
+        f"pixel MSE {fit.pixel_mse[0]:.4f} (mean squared error, pixels in [-1, 1]; the best "
+        f"start's {fit.trace_pixel_mse[0, 0]:.4f}) after {len(fit.trace_seconds) - 1} "
+        f"steps in {fit.trace_seconds[-1]:.1f} s"
+    )
+    print(f"Wrote the reconstruction to {args.out}")
+    return 0
 
 
 def _evaluate(args):

@@ -1404,6 +1404,68 @@ def _close(a, b, rel=1e-4, abs_=1e-5) -> bool:
     return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
 
 
+@_check
+def check_guidance_step(fn) -> bool:
+    """10: ``fn(generator, classifier, z, target, lr, shell_weight)`` must return z after one
+    step of classifier guidance, z + lr * grad_z [logit_target(G(z)) - shell_weight *
+    (|z| - sqrt(d))^2], like :func:`gancourse.editing.guidance_step`; checked on a small
+    random generator and classifier, with vectors on and off the shell."""
+    tf, keras = _tensorflow()
+    from .editing import guidance_step
+
+    keras.utils.set_random_seed(10)
+    z_in = keras.Input((8,))
+    g = keras.Model(
+        z_in, keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(z_in))
+    )
+    x_in = keras.Input((4, 4, 1))
+    classifier = keras.Model(x_in, keras.layers.Dense(3)(keras.layers.Flatten()(x_in)))
+    rng = np.random.default_rng(10)
+    z = rng.standard_normal((6, 8)).astype("float32")
+    z *= np.array([0.5, 1.0, 1.5, 1.0, 2.0, 0.8], "float32")[:, None]  # some off the shell
+    target = np.array([0, 1, 2, 0, 1, 2])
+    lr, shell_weight = 0.1, 0.5
+    try:
+        mine = np.asarray(fn(g, classifier, tf.constant(z), target, lr, shell_weight), "float32")
+    except NotImplementedError:
+        raise _NotDone from None
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if mine.shape != z.shape:
+        if mine.size == 6 * 16:
+            return _no(
+                f"your step has the shape of the images ({mine.shape}), not of z {z.shape}: "
+                "take the gradient with respect to z (tape.watch(z) before calling the "
+                "generator), so that it flows back through G."
+            )
+        return _no(f"the new z must have the shape of z {z.shape}, not {mine.shape}")
+
+    def step(lr_, weight):
+        return np.asarray(guidance_step(g, classifier, z, target, lr_, weight))
+
+    if np.allclose(mine, step(lr, shell_weight), atol=1e-5):
+        return _yes("the step climbs the target's logit and keeps |z| near sqrt(d).")
+    if np.allclose(mine, step(-lr, shell_weight), atol=1e-5) or np.allclose(
+        mine, step(-lr, -shell_weight), atol=1e-5
+    ):
+        return _no(
+            "your z moves the wrong way: guidance *raises* the target's score, so add "
+            "lr times the gradient (or subtract the gradient of the negated objective)."
+        )
+    if np.allclose(mine, step(lr, 0.0), atol=1e-5):
+        return _no(
+            "the shell term is missing: subtract shell_weight * (|z| - sqrt(d))^2 from the "
+            "objective, or z drifts off the sphere where the generator was trained."
+        )
+    if np.allclose(mine, step(lr, -shell_weight), atol=1e-5):
+        return _no("the shell term has the wrong sign: it must pull |z| back to sqrt(d).")
+    return _no(
+        "your new z differs from the package's: objective = logit of the target class of "
+        "classifier(generator(z)) - shell_weight * (|z| - sqrt(d))^2 per vector, summed; "
+        "z + lr * its gradient with respect to z."
+    )
+
+
 def _tensorflow():
     from .config import quiet_tensorflow
 

@@ -459,6 +459,17 @@ def is_conditional(model) -> bool:
     return isinstance(model.inputs, (list, tuple)) and len(model.inputs) == 2
 
 
+def num_classes_of(generator) -> int:
+    """Number of classes a conditional generator knows (from its label layer; 10 if it has
+    none that says)."""
+    for layer in generator.layers:
+        if isinstance(layer, layers.Embedding):
+            return int(layer.input_dim)
+        if isinstance(layer, layers.CategoryEncoding):
+            return int(layer.num_tokens)
+    return 10
+
+
 def latent_dim_of(generator) -> int:
     """Latent size of a generator (the last dimension of its noise input)."""
     z = generator.inputs[0] if isinstance(generator.inputs, (list, tuple)) else generator.inputs

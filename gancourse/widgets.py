@@ -1,5 +1,6 @@
-"""Latent-space widgets for notebook 07: sliders over the directions that matter, and
-interpolation between two latent vectors (linear and spherical).
+"""Latent-space widgets for notebooks 07 and 10: sliders over the directions that matter,
+interpolation between two latent vectors (linear and spherical), and classifier guidance
+step by step (:func:`latent_editor`).
 
 Both widgets take any generator: one just trained (``gan.generator``) or a pretrained one
 (``gancourse.pretrained.load(name)``); a conditional generator (inputs ``[z, label]``) gets
@@ -28,7 +29,7 @@ import keras  # noqa: E402
 from . import viz  # noqa: E402
 from .data import DATASETS  # noqa: E402
 from .errors import ModelError  # noqa: E402
-from .models import is_conditional, latent_dim_of  # noqa: E402
+from .models import is_conditional, latent_dim_of, num_classes_of  # noqa: E402
 from .sampling import generate_images, sample_latent  # noqa: E402
 
 #: Interpolation modes: label shown on the toggle -> function.
@@ -124,6 +125,50 @@ def interpolate(
     return Interpolator(generator, z0, z1, steps, mode, label, labels, size)
 
 
+def latent_editor(
+    generator,
+    classifier=None,
+    seed: int = 0,
+    z=None,
+    target=0,
+    steps: int = 40,
+    label: int = 0,
+    size: int = 224,
+    static: bool | None = None,
+    **guidance,
+):
+    """Classifier guidance, live: a starting picture (drawn from ``seed``, or the latent
+    vector ``z``, e.g. of an inverted real image from :func:`gancourse.editing.project`), a
+    dropdown of the class to steer towards, a slider over the ``steps`` steps of
+    :func:`gancourse.editing.guide`, and the picture and the classifier's probabilities at
+    that step. ``classifier`` as for ``guide`` (default: the generator's dataset's);
+    ``guidance``: more options of ``guide`` (``lr``, ``shell_weight``, ``cluster``, ...).
+    "randomise" draws a new start (the next seed). A conditional generator draws class
+    ``label``.
+
+    Returns a :class:`LatentEditor` (``.target_dropdown``, ``.step_slider``, ``.image``,
+    ``.probabilities``, ``.randomise_button``, ``.walk``, ``.z``), or a :class:`StaticView`
+    of the path when widgets cannot render.
+    """
+    _check_generator(generator, "latent_editor")
+    if z is not None:
+        z = _as_vector(z, latent_dim_of(generator))
+    labels = [int(label)] if is_conditional(generator) else None
+    walk = _edit(generator, classifier, z, seed, target, steps, labels, guidance)
+    if _use_static(static):
+        frames = _run(generator, walk.path[:, 0], label)
+        p = walk.probabilities[:, 0, walk.target[0]]
+        marks = ", ".join(f"step {s}: {p[s]:.2f}" for s in range(0, steps + 1, max(1, steps // 4)))
+        print(f"Towards {walk.class_names[walk.target[0]]}; its probability at {marks}.")
+        scale = max(1, round(size / 3 / frames.shape[1]))
+        picked = frames[:: max(1, steps // 8)]
+        return StaticView(
+            viz.upscale(viz.image_grid(picked, ncols=len(picked)), scale),
+            f"guidance towards {walk.class_names[walk.target[0]]}, {steps} steps",
+        )
+    return LatentEditor(generator, classifier, walk, seed, steps, labels, size, guidance)
+
+
 def lerp(z0, z1, t) -> np.ndarray:
     """Linear interpolation (1 - t) z0 + t z1. ``t`` a number gives one vector; an array of
     n values gives n vectors (n, latent_dim)."""
@@ -177,7 +222,7 @@ def principal_directions(
         z = rng.standard_normal(latent_dim).astype("float32")
         batch = np.vstack([z[None], z[None] + eps * eye])
         out = _run(
-            generator, batch, i % _num_classes(generator) if is_conditional(generator) else 0
+            generator, batch, i % num_classes_of(generator) if is_conditional(generator) else 0
         )
         diffs = (out[1:] - out[:1]).reshape(latent_dim, -1).astype("float64") / eps
         gram += diffs @ diffs.T
@@ -328,6 +373,92 @@ class Interpolator(_Box):
         return f"Interpolator({self.mode_toggle.value}, {self.steps} steps)"
 
 
+class LatentEditor(_Box):
+    """The widget of :func:`latent_editor` (build it through that function)."""
+
+    def __init__(self, generator, classifier, walk, seed, steps, labels, size, guidance):
+        self.generator, self.classifier, self.walk = generator, classifier, walk
+        self.seed, self.steps, self.labels, self.size = int(seed), steps, labels, size
+        self.guidance = guidance
+        names = walk.class_names
+        self.target_dropdown = _w.Dropdown(
+            options=[(name, i) for i, name in enumerate(names)],
+            value=int(walk.target[0]),
+            description="towards",
+        )
+        self.step_slider = _w.IntSlider(
+            value=steps,
+            min=0,
+            max=steps,
+            description="step",
+            continuous_update=True,
+            layout=_w.Layout(width="340px"),
+        )
+        self.randomise_button = _w.Button(
+            description="randomise", icon="random", tooltip="a new starting vector (next seed)"
+        )
+        self.image = _w.Image(format="png", layout=_w.Layout(width=f"{size}px", height=f"{size}px"))
+        self.probabilities = _w.HTML()
+        self.target_dropdown.observe(lambda _: self.recompute(), names="value")
+        self.step_slider.observe(lambda _: self.update(), names="value")
+        self.randomise_button.on_click(self.randomise)
+        controls = _w.VBox(
+            [self.target_dropdown, self.step_slider, self.randomise_button, self.probabilities]
+        )
+        super().__init__([_w.HBox([self.image, controls])])
+        self.update()
+
+    @property
+    def z(self):
+        """The latent vector at the slider's step."""
+        return self.walk.path[self.step_slider.value, 0]
+
+    def recompute(self):
+        """Guide the same start towards the chosen class (one walk of ``steps`` steps)."""
+        self._walk(self.walk.z_start[0])
+
+    def randomise(self, _button=None):
+        """A new starting vector from the next seed."""
+        self.seed += 1
+        self._walk(None)
+
+    def _walk(self, z):
+        self.walk = _edit(
+            self.generator,
+            self.classifier,
+            z,
+            self.seed,
+            self.target_dropdown.value,
+            self.steps,
+            self.labels,
+            self.guidance,
+        )
+        self.update()
+
+    def update(self):
+        """Redraw the picture and the probabilities at the slider's step."""
+        step = self.step_slider.value
+        label = 0 if self.labels is None else self.labels[0]
+        self.image.value = _png(_run(self.generator, self.z[None], label)[0], self.size)
+        probs = self.walk.probabilities[step, 0]
+        target = int(self.walk.target[0])
+        rows = []
+        for k in np.argsort(probs)[::-1][:5]:
+            bar = "#" * int(round(20 * probs[k]))
+            name = self.walk.class_names[k]
+            mark = " <- target" if k == target else ""
+            rows.append(f"{name[:12]:12s} {probs[k]:5.3f} {bar}{mark}")
+        reached = self.walk.first_reached[0]
+        note = f"reached at step {reached}" if reached >= 0 else "not reached"
+        self.probabilities.value = (
+            f"<pre>seed {self.seed}, step {step}, |z| {np.linalg.norm(self.z):.2f}, "
+            f"{note}\n" + "\n".join(rows) + "</pre>"
+        )
+
+    def __repr__(self):
+        return f"LatentEditor({self.steps} steps, seed {self.seed})"
+
+
 class StaticView:
     """A picture that stands in for a widget where widgets cannot render: shows as a PNG in
     a notebook, and keeps ``.picture`` (uint8) and ``.png`` (bytes) for scripts."""
@@ -467,22 +598,12 @@ def _as_vector(z, latent_dim):
     return z
 
 
-def _num_classes(generator) -> int:
-    """Number of classes a conditional generator knows (from its label layer)."""
-    for layer in generator.layers:
-        if isinstance(layer, keras.layers.Embedding):
-            return int(layer.input_dim)
-        if isinstance(layer, keras.layers.CategoryEncoding):
-            return int(layer.num_tokens)
-    return 10
-
-
 def _class_names(generator, class_names, dataset):
     """Class names for a conditional generator: given, from a dataset name, from a
     pretrained generator's dataset, else "class 0", "class 1", ..."""
     if not is_conditional(generator):
         return None
-    n = _num_classes(generator)
+    n = num_classes_of(generator)
     dataset = dataset or getattr(generator, "dataset_name", None)
     if class_names is None and dataset in DATASETS:
         class_names = DATASETS[dataset].class_names
@@ -502,6 +623,17 @@ def _class_dropdown(generator, class_names, label):
         options=[(name, i) for i, name in enumerate(class_names)],
         value=int(label),
         description="class",
+    )
+
+
+def _edit(generator, classifier, z, seed, target, steps, labels, guidance):
+    """One guidance walk for the editor: the whole path kept, no early stop."""
+    from .editing import guide
+
+    options = {"stop_when_reached": False, **guidance, "keep_path": True}
+    start = None if z is None else np.asarray(z, "float32")[None]
+    return guide(
+        generator, classifier, start, target, steps, n=1, seed=seed, labels=labels, **options
     )
 
 

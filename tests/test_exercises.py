@@ -872,3 +872,41 @@ def test_solution_cells_pass_their_check_and_leave_the_learner_alone(
     exec(compile(source, notebook, "exec"), ns)
     capsys.readouterr()
     assert eval(call.lstrip("# "), ns) is True, capsys.readouterr().out
+
+
+def test_guidance_step_check(capsys):
+    import tensorflow as tf
+
+    from gancourse.editing import guidance_step
+
+    assert ex.check_guidance_step(guidance_step)
+
+    def wrong_sign(g, c, z, target, lr, w):
+        return 2 * z - guidance_step(g, c, z, target, lr, w)  # z - lr * gradient
+
+    def no_shell(g, c, z, target, lr, w):
+        return guidance_step(g, c, z, target, lr, 0.0)
+
+    def image_gradient(g, c, z, target, lr, w):
+        x = g(z)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.reduce_sum(tf.gather(c(x), target, axis=1, batch_dims=1))
+        return x + lr * tape.gradient(score, x)
+
+    for answer, hint in (
+        (wrong_sign, "wrong way"),
+        (no_shell, "shell term is missing"),
+        (image_gradient, "with respect to z"),
+        (lambda *args: 1 / 0, "raised ZeroDivisionError"),
+    ):
+        capsys.readouterr()
+        assert not ex.check_guidance_step(answer)
+        assert hint in capsys.readouterr().out
+
+    def stub(*args):
+        raise NotImplementedError
+
+    capsys.readouterr()
+    assert not ex.check_guidance_step(stub)
+    assert "Not done yet" in capsys.readouterr().out

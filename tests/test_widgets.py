@@ -196,3 +196,32 @@ def test_static_fallback_without_a_kernel(generator, capsys):
 def test_bad_mode_is_a_clear_error(generator):
     with pytest.raises(ModelError, match="spherical"):
         widgets.interpolate(generator, mode="cubic", static=False)
+
+
+def test_latent_editor_steps_through_guidance():
+    keras.utils.set_random_seed(6)
+    varied = keras.initializers.RandomNormal(stddev=0.2)
+    g = models.dcgan_generator(latent_dim=8, width=8, initializer=varied)
+    x = keras.Input((28, 28, 1))
+    h = keras.layers.Dense(8, activation="relu", name="features")(keras.layers.Flatten()(x))
+    big = keras.initializers.RandomNormal(stddev=3.0)
+    c = keras.Model(x, keras.layers.Dense(3, kernel_initializer=big, name="logits")(h))
+    e = widgets.latent_editor(g, c, seed=2, target=1, steps=10, static=False)
+    assert repr(e) == "LatentEditor(10 steps, seed 2)"
+    assert e.image.value[:8] == b"\x89PNG\r\n\x1a\n" and e.step_slider.value == 10
+    assert [name for name, _ in e.target_dropdown.options] == ["class 0", "class 1", "class 2"]
+    end, text = e.image.value, e.probabilities.value
+    assert "class 1" in text and "<- target" in text
+    e.step_slider.value = 0
+    assert e.image.value != end and e.probabilities.value != text
+    np.testing.assert_array_equal(e.z, e.walk.z_start[0])
+    e.step_slider.value = 10
+    assert e.image.value == end  # the path is kept: the same step, the same picture
+    e.target_dropdown.value = 2
+    assert e.walk.target[0] == 2 and e.image.value != end
+    np.testing.assert_array_equal(e.walk.z_start[0], e.walk.path[0, 0])
+    start = e.walk.z_start[0].copy()
+    e.randomise_button.click()
+    assert e.seed == 3 and not np.allclose(e.walk.z_start[0], start)
+    still = widgets.latent_editor(g, c, seed=2, target=1, steps=8, static=True)
+    assert isinstance(still, widgets.StaticView)
