@@ -1,25 +1,35 @@
-"""Images per second of ``GAN.fit`` against a plain ``tf.function`` loop written the way the
-TensorFlow DCGAN tutorial writes it: same models, same batch size, same data, one run.
+"""Images per second of ``gancourse.train`` against a plain ``tf.function`` loop written the way
+the TensorFlow DCGAN tutorial writes it: same models, same batch size, same data, one run.
 
-    python benchmarks/throughput.py [--steps 300] [--rounds 3] [--batch-size 64]
+    python benchmarks/throughput.py [--steps 300] [--rounds 3] [--batch-size 64] [--per-call 20]
 
-Variants are measured in alternating rounds (A, B, A, B, ...) so that background load hits
-both alike; the median of the rounds is reported. Uses the real Fashion-MNIST when
-GANCOURSE_DATA_DIR points at it, otherwise random images of the same shape.
+Measured side by side: the plain loop, ``train`` with its default steps per graph call
+(``gancourse.training.STEPS_PER_CALL``), ``train`` with one step per call, and ``train`` with
+each ``--per-call`` value given. ``train`` runs with its default callbacks (NaN guard,
+progress bar; no sample grids, which are drawn between epochs, not steps). Variants are
+measured in alternating rounds (A, B, C, A, B, C, ...) so that background load hits all
+alike; the median of the rounds is reported, per second of wall time and per second of this
+process's CPU time (all its threads), which other programs on a shared machine do not eat
+into. Uses the real Fashion-MNIST when GANCOURSE_DATA_DIR points at it, otherwise random
+images of the same shape.
 """
 
 import argparse
+import contextlib
+import io
 import statistics
 import time
 
 import numpy as np
 
 import gancourse as gc
-from gancourse import models
+from gancourse import models, training
 from gancourse.config import quiet_tensorflow
 
 tf = quiet_tensorflow()
 import keras  # noqa: E402
+
+CLOCKS = {"wall": time.perf_counter, "CPU": time.process_time}
 
 
 def images():
@@ -29,16 +39,17 @@ def images():
         return np.random.default_rng(0).integers(0, 256, (60000, 28, 28), dtype=np.uint8)
 
 
-def engine_runner(ds, steps, per_call=1):
-    """``per_call``: Keras's ``steps_per_execution``, the steps run per graph call (1 is what
-    ``gancourse.train`` uses, so that its callbacks see every step)."""
+def engine_runner(ds, steps, per_call):
+    """``gancourse.train`` for one epoch of ``steps`` batches, ``per_call`` steps per graph
+    call, its progress bar and summary line swallowed."""
     gan = gc.GAN(models.dcgan_generator(), models.dcgan_discriminator(), seed=0)
-    gan.compile(steps_per_execution=per_call)
-    gan.fit(ds, epochs=1, steps_per_epoch=10, verbose=0, shuffle=False)  # trace + warm up
+    gan.compile()
 
-    def run():
-        gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+    def run(n=steps):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            gc.train(gan, ds, 1, steps_per_epoch=n, sample_every=0, steps_per_call=per_call)
 
+    run(2 * per_call)  # trace + warm up
     return run
 
 
@@ -81,32 +92,41 @@ def main():
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument(
+        "--per-call", type=int, nargs="*", default=[], help="more steps-per-call values to measure"
+    )
     args = p.parse_args()
     gc.seed_everything(0, deterministic=False)
     ds = gc.make_pipeline(images(), batch_size=args.batch_size).repeat()
+    default = training.STEPS_PER_CALL
+    plain = "tf.function loop (tutorial style)"
     runners = {
-        "GAN.fit (engine)": engine_runner(ds, args.steps),
-        "tf.function loop (tutorial style)": tutorial_runner(ds, args.steps, args.batch_size),
-        "GAN.fit, 10 steps per graph call": engine_runner(ds, args.steps, per_call=10),
+        plain: tutorial_runner(ds, args.steps, args.batch_size),
+        f"train, {default} steps per call (default)": engine_runner(ds, args.steps, default),
+        "train, 1 step per call": engine_runner(ds, args.steps, 1),
     }
-    rates = {name: [] for name in runners}
+    for n in args.per_call:
+        runners[f"train, {n} steps per call"] = engine_runner(ds, args.steps, n)
+    per_round = args.steps * args.batch_size
+    rates = {clock: {name: [] for name in runners} for clock in CLOCKS}
     for _ in range(args.rounds):
         for name, run in runners.items():
-            t0 = time.perf_counter()
+            start = {clock: read() for clock, read in CLOCKS.items()}
             run()
-            rates[name].append(args.steps * args.batch_size / (time.perf_counter() - t0))
+            for clock, read in CLOCKS.items():
+                rates[clock][name].append(per_round / (read() - start[clock]))
     print(
         f"DCGAN (course default models), batch {args.batch_size}, "
         f"{args.steps} steps x {args.rounds} rounds"
     )
-    for name, values in rates.items():
-        print(
-            f"  {name:36s} {statistics.median(values):8.0f} images/s   "
-            f"(rounds: {', '.join(f'{v:.0f}' for v in values)})"
-        )
-    a, b, c = (statistics.median(v) for v in rates.values())
-    print(f"  ratio engine / plain loop: {a / b:.3f}  (target >= 0.95)")
-    print(f"  ratio engine at 10 steps per call / plain loop: {c / b:.3f}")
+    for clock, by_name in rates.items():
+        medians = {name: statistics.median(values) for name, values in by_name.items()}
+        print(f"images per second of {clock} time (median; x: ratio to the plain loop)")
+        for name, values in by_name.items():
+            print(
+                f"  {name:38s} {medians[name]:8.0f}  x{medians[name] / medians[plain]:.3f}"
+                f"   (rounds: {', '.join(f'{v:.0f}' for v in values)})"
+            )
 
 
 if __name__ == "__main__":

@@ -287,7 +287,8 @@ class HistoryLogger(keras.callbacks.Callback):
 class TensorBoardLogger(keras.callbacks.Callback):
     """TensorBoard event files in ``log_dir``: every reported loss and diagnostic
     (``d_loss``, ``g_loss``, ``d_real``, ...) per epoch as ``epoch/<name>``, with
-    ``every_steps=N`` also every N batches as ``batch/<name>``, and the fixed-noise picture
+    ``every_steps=N`` also every N generator steps as ``batch/<name>`` (at the end of the
+    graph call in which the count passed a multiple of N), and the fixed-noise picture
     of ``grid`` (a :class:`SampleGrid` placed *before* this callback in the list) as the
     image ``samples`` whenever the grid draws one. Look at them with
     ``tensorboard --logdir runs``.
@@ -312,13 +313,15 @@ class TensorBoardLogger(keras.callbacks.Callback):
             self.writer = tf.summary.create_file_writer(str(self.log_dir))
         except (OSError, tf.errors.OpError) as e:
             raise output_error(self.log_dir, _as_os_error(e), "TensorBoard log folder") from None
+        self._logged = int(self.model.g_optimizer.iterations.numpy())
 
     def on_train_batch_end(self, batch, logs=None):
         if not self.every_steps or not logs:
             return
         step = int(self.model.g_optimizer.iterations.numpy())
-        if step % self.every_steps == 0:
+        if step // self.every_steps > self._logged // self.every_steps:
             self._scalars("batch", logs, step)
+        self._logged = step
 
     def on_epoch_end(self, epoch, logs=None):
         self._scalars("epoch", logs or {}, epoch + 1)
@@ -349,18 +352,24 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
 class NanGuard(keras.callbacks.Callback):
     """Stop training as soon as any reported loss is NaN or infinite (like Keras'
-    TerminateOnNaN, which only watches ``loss``), and say what to do. The checkpoint
-    callback refuses to save that epoch, so the last good checkpoint survives."""
+    TerminateOnNaN, which only watches ``loss``), and say what to do: checked after every
+    graph call, so with several steps per call the message names the call's batches. The
+    checkpoint callback refuses to save that epoch, so the last good checkpoint survives."""
 
     def __init__(self):
         super().__init__()
         self.message = None
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self._first = batch + 1
+
     def on_train_batch_end(self, batch, logs=None):
         if not _finite(logs):
             bad = ", ".join(k for k, v in logs.items() if not math.isfinite(float(v)))
+            last = _last_batch(self, batch)
+            where = f"batch {last}" if last == self._first else f"batches {self._first}-{last}"
             self.message = (
-                f"Training stopped at epoch {self._epoch + 1}, batch {batch + 1}: {bad} became "
+                f"Training stopped at epoch {self._epoch + 1}, {where}: {bad} became "
                 f"NaN or infinite. The last good checkpoint (if any) is kept. Try a lower "
                 f"learning rate, check that images are scaled to [-1, 1], or use WGAN-GP."
             )
@@ -390,8 +399,9 @@ class ProgressBar(keras.callbacks.Callback):
         self.bar = _Bar(self.params.get("steps"), f"epoch {epoch + 1}/{self.params.get('epochs')}")
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.tqdm.update(1)
-        if batch % 20 == 0 and logs:
+        before, done = self.bar.tqdm.n, _last_batch(self, batch)
+        self.bar.tqdm.update(done - before)
+        if logs and (before == 0 or done // 20 > before // 20):  # the losses every 20 steps
             self.bar.tqdm.set_postfix(
                 {k: f"{float(v):.3f}" for k, v in logs.items()}, refresh=False
             )
@@ -526,6 +536,14 @@ def _as_os_error(error) -> OSError:
     return OSError(errno.EIO, _first_line(error))
 
 
+def _last_batch(callback, batch) -> int:
+    """The number (from 1) of the last batch of the epoch a graph call ran, from ``batch``,
+    the index Keras gives ``on_train_batch_end``: that of the call's last planned step, past
+    the end of the epoch when its last call ran out of data before that."""
+    steps = (callback.params or {}).get("steps")
+    return min(batch + 1, steps) if steps else batch + 1
+
+
 def _finite(logs) -> bool:
     return all(math.isfinite(float(v)) for v in (logs or {}).values())
 
@@ -537,9 +555,10 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 class TimeBudget(keras.callbacks.Callback):
     """Stop training after ``seconds`` of ``clock`` time (``"wall"`` or ``"cpu"``, checked
-    after every batch), so that models can be compared at equal training time rather than
-    equal epochs. ``spent``: seconds already used by earlier calls (a resumed run).
-    :attr:`fraction` is the share of the budget used so far."""
+    after every graph call, so overrun by at most one call's steps), so that models can be
+    compared at equal training time rather than equal epochs. ``spent``: seconds already
+    used by earlier calls (a resumed run). :attr:`fraction` is the share of the budget used
+    so far; :attr:`steps` counts the training steps (batches) run."""
 
     def __init__(self, seconds: float, clock: str = "wall", spent: float = 0.0):
         super().__init__()
@@ -571,17 +590,23 @@ class TimeBudget(keras.callbacks.Callback):
         if self.spent >= self.seconds:
             self.model.stop_training = True
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self._first = batch
+
     def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
+        self.steps += _last_batch(self, batch) - self._first
         if self.used > self.seconds:
             self.model.stop_training = True
 
 
 class LearningRateDecay(keras.callbacks.Callback):
     """Lower both learning rates of a GAN compiled with ``lr_decay`` linearly to 0 over the
-    last ``gan.lr_decay`` share of the training (see :meth:`GAN.compile`), before every
-    batch. The share of the training done is that of ``budget`` (a :class:`TimeBudget`)
-    when given, else the batches done out of ``epochs`` epochs."""
+    last ``gan.lr_decay`` share of the training (see :meth:`GAN.compile`). The share of the
+    training done is that of ``budget`` (a :class:`TimeBudget`) when given, else the batches
+    done out of ``epochs`` epochs. Before every graph call it tells the GAN how far the
+    training is (:meth:`GAN.set_training_progress`), and each step sets the rates in the
+    graph: with epochs, every step its own rate; with a budget, whose time is only read
+    between calls, one rate per call."""
 
     def __init__(self, epochs: int | None = None, budget: TimeBudget | None = None):
         super().__init__()
@@ -606,8 +631,7 @@ class LearningRateDecay(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_train_batch_begin(self, batch, logs=None):
-        k = self.scale(batch)
-        for opt, base in zip(
-            (self.model.g_optimizer, self.model.d_optimizer), self.model.base_learning_rates
-        ):
-            opt.learning_rate.assign(base * k)
+        per_step = 0.0
+        if self.budget is None:
+            per_step = 1.0 / (((self.params or {}).get("steps") or 1) * self.epochs)
+        self.model.set_training_progress(self.progress(batch), per_step)

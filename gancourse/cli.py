@@ -19,9 +19,10 @@ from .runs import KINDS, LOSSES, NOISES, SCENARIOS, UPSAMPLINGS, RunConfig
 from .version import __version__
 
 DEFAULTS = RunConfig()
-#: ``training.STRATEGIES``, repeated here so that ``--help`` needs no TensorFlow (a test
-#: checks that the two agree).
+#: ``training.STRATEGIES`` and ``training.STEPS_PER_CALL``, repeated here so that ``--help``
+#: needs no TensorFlow (a test checks that they agree).
 STRATEGIES = ("default", "mirrored")
+STEPS_PER_CALL = 10
 PRETRAINED_MANIFEST = Path(__file__).resolve().parent / "pretrained" / "manifest.json"
 
 
@@ -194,6 +195,14 @@ def _parser():
         help="mirrored: data-parallel on every GPU (without a GPU: every logical CPU device) "
         "with tf.distribute.MirroredStrategy; not part of the run's config, so a run may "
         "resume with another",
+    )
+    t.add_argument(
+        "--steps-per-call",
+        type=_positive,
+        default=STEPS_PER_CALL,
+        metavar="N",
+        help=f"training steps per graph call (default {STEPS_PER_CALL}): the same steps, less "
+        "Python work between them; not part of the run's config, so a run may resume with another",
     )
     t.add_argument("--sample-every", type=_positive, default=1, help="save a grid every N epochs")
     t.add_argument(
@@ -502,6 +511,7 @@ def _train(args):
             strategy=strategy,
             time_budget=args.time_budget,
             budget_clock=args.budget_clock,
+            steps_per_call=args.steps_per_call,
         )
     except BaseException as e:
         # a new run that failed before its first checkpoint leaves no folder behind (unless

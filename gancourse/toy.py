@@ -286,36 +286,24 @@ def train_toy(
     frames = [(0, gan.generate(n_eval, seed=seed + 1), None)]
     per_chunk = max(1, steps // snapshots)
     # The networks are tiny, so a step's time is mostly TensorFlow's per-call overhead: run
-    # up to TOY_STEPS_PER_CALL steps inside one graph call (Keras's ``steps_per_execution``).
+    # up to TOY_STEPS_PER_CALL steps inside one graph call (see GAN.fit's steps_per_call).
     # The steps are the same ones; benchmarks/toy_training.py measures the saving.
-    saved = gan.steps_per_execution
-    gan.steps_per_execution = _largest_divisor(per_chunk, TOY_STEPS_PER_CALL)
-    gan.train_function = None  # rebuilt by fit() with the new setting
-    try:
-        for i in range(snapshots):
-            gan.fit(
-                ds,
-                epochs=i + 1,
-                initial_epoch=i,
-                steps_per_epoch=per_chunk,
-                verbose=0,
-                shuffle=False,
-            )
-            frames.append(((i + 1) * per_chunk, gan.generate(n_eval, seed=seed + 1), None))
-    finally:
-        gan.steps_per_execution = saved
-        gan.train_function = None
+    for i in range(snapshots):
+        gan.fit(
+            ds,
+            epochs=i + 1,
+            initial_epoch=i,
+            steps_per_epoch=per_chunk,
+            verbose=0,
+            shuffle=False,
+            steps_per_call=TOY_STEPS_PER_CALL,
+        )
+        frames.append(((i + 1) * per_chunk, gan.generate(n_eval, seed=seed + 1), None))
     return [(step, pts, mixture.metrics(pts)) for step, pts, _ in frames]
 
 
 #: How many toy training steps :func:`train_toy` runs per graph call (at most).
 TOY_STEPS_PER_CALL = 50
-
-
-def _largest_divisor(n: int, at_most: int) -> int:
-    """The largest divisor of ``n`` that is at most ``at_most`` (so every call runs as many
-    steps as every other)."""
-    return max(d for d in range(1, min(n, at_most) + 1) if n % d == 0)
 
 
 # --------------------------------------------------------------------------- helpers

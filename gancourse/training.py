@@ -21,11 +21,14 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from . import losses  # noqa: E402
-from .errors import ModelError  # noqa: E402
+from .errors import ConfigError, ModelError  # noqa: E402
 from .files import write_text  # noqa: E402
 from .models import is_conditional, latent_dim_of  # noqa: E402
 from .runs import KINDS, LOSSES, RunConfig, load_config, run_lock  # noqa: E402
 from .sampling import NOISE, check_count, generate_images, sample_latent  # noqa: E402
+
+#: Training steps :func:`train` runs in one graph call by default (see :meth:`GAN.fit`).
+STEPS_PER_CALL = 10
 
 
 class GAN(keras.Model):
@@ -137,8 +140,7 @@ class GAN(keras.Model):
         """
         from .augment import parse_policy
 
-        kwargs.setdefault("jit_compile", False)
-        super().compile(**kwargs)
+        self._compile_keras(kwargs)
         if loss not in LOSSES:
             raise ModelError(f"loss must be one of {LOSSES}, not {loss!r}")
         if loss == "hinge" and (label_smoothing or label_noise):
@@ -157,11 +159,44 @@ class GAN(keras.Model):
         self._prepare_optimizers()
         self._set_lr_decay(lr_decay)
 
-    def fit(self, *args, **kwargs):
+    def fit(self, *args, steps_per_call=None, **kwargs):
         """``keras.Model.fit`` with ``shuffle=False`` by default: the course's ``tf.data``
-        pipelines shuffle themselves, and Keras would only warn that it ignores the flag."""
+        pipelines shuffle themselves, and Keras would only warn that it ignores the flag.
+
+        ``steps_per_call``: training steps run in one graph call (default: ``compile``'s
+        ``steps_per_execution``, 1). They are the same steps, so the same weights come out;
+        what changes is that callbacks' ``on_train_batch_begin`` and ``on_train_batch_end``
+        run once per call, with the indices of its first and last batch. With
+        ``steps_per_epoch``, a call runs the largest divisor of it up to ``steps_per_call``
+        steps, so that no call runs past the end of an epoch (the last call of an epoch that
+        ends with its data runs the batches that are left). On several replicas of a
+        ``tf.distribute`` strategy it runs one step per call: Keras's loop of several steps
+        fails there (Keras 3.15, TensorFlow 2.21; with any model).
+        """
         kwargs.setdefault("shuffle", False)
-        return super().fit(*args, **kwargs)
+        per_call = self.steps_per_execution
+        if steps_per_call is not None:
+            per_call = _check_steps_per_call(steps_per_call)
+        if self.distribute_strategy.num_replicas_in_sync > 1:
+            per_call = 1
+        if kwargs.get("steps_per_epoch"):
+            per_call = _largest_divisor(kwargs["steps_per_epoch"], per_call)
+        compiled, self.steps_per_execution = self.steps_per_execution, per_call
+        try:
+            return super().fit(*args, **kwargs)
+        finally:
+            self.steps_per_execution = compiled
+
+    def make_train_function(self, force=False):
+        """Keras's train function for the current ``steps_per_execution``, traced once per
+        setting and kept, so that :meth:`fit` switches between settings without tracing
+        again (``compile`` drops them all)."""
+        functions = self._train_functions
+        if force or self.steps_per_execution not in functions:
+            super().make_train_function(force=True)
+            functions[self.steps_per_execution] = self.train_function
+        self.train_function = functions[self.steps_per_execution]
+        return self.train_function
 
     @property
     def metrics(self):
@@ -174,6 +209,7 @@ class GAN(keras.Model):
         return self.generator(z, training=training)
 
     def train_step(self, data):
+        self._decay_learning_rates()
         real, labels = self._unpack(data)
         batch = ops.shape(real)[0]
         z = self.sample_noise(batch)
@@ -244,6 +280,16 @@ class GAN(keras.Model):
             return self.ema_decay
         step = ops.cast(step, "float32")
         return ops.minimum(self.ema_decay, step / (step + 10.0))
+
+    def set_training_progress(self, done, per_step=0.0):
+        """Tell the learning-rate decay of ``lr_decay`` how far the training is: the share
+        ``done`` (in [0, 1]) at the next step, growing by ``per_step`` with every step after
+        it. Each step then sets both learning rates in the graph, so that a graph call of
+        many steps decays them step by step, as one step per call does.
+        :class:`~gancourse.callbacks.LearningRateDecay` calls this before every call."""
+        if self._lr_plan is not None:
+            first = float(self.d_optimizer.iterations.numpy())  # D steps once per batch
+            self._lr_plan.assign([float(done), float(per_step), first])
 
     # ---------------------------------------------------------------- sampling
     def sample_noise(self, n):
@@ -323,6 +369,23 @@ class GAN(keras.Model):
         grads = tape.gradient(loss, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
 
+    def _compile_keras(self, kwargs):
+        """``keras.Model.compile``, with XLA off unless asked for."""
+        kwargs.setdefault("jit_compile", False)
+        keras.Model.compile(self, **kwargs)
+        self._train_functions = {}  # steps_per_execution -> traced train function
+
+    def _decay_learning_rates(self):
+        """Set both learning rates for this step, in the graph, from the progress last
+        given to :meth:`set_training_progress` (nothing without ``lr_decay``)."""
+        if self._lr_plan is None:
+            return
+        done, per_step, first = tf.unstack(self._lr_plan)
+        done = done + (tf.cast(self.d_optimizer.iterations, tf.float64) - first) * per_step
+        scale = tf.clip_by_value((1.0 - tf.minimum(done, 1.0)) / self.lr_decay, 0.0, 1.0)
+        for opt, base in zip((self.g_optimizer, self.d_optimizer), self.base_learning_rates):
+            opt.learning_rate.assign(tf.cast(base * scale, opt.learning_rate.dtype))
+
     def _update_ema(self):
         if self.ema_generator is None:
             return
@@ -351,7 +414,7 @@ class GAN(keras.Model):
         if not (number and 0.0 <= fraction <= 1.0):  # also refuses NaN
             raise ModelError(f"lr_decay must be a share in [0, 1] such as 0.5, not {fraction!r}")
         self.lr_decay = float(fraction)
-        self.base_learning_rates = None
+        self.base_learning_rates = self._lr_plan = None
         if self.lr_decay:
             optimizers = (self.g_optimizer, self.d_optimizer)
             rates = [
@@ -363,7 +426,9 @@ class GAN(keras.Model):
                     "lr_decay needs optimizers with a constant learning rate (not a "
                     "LearningRateSchedule): give one or the other."
                 )
-            self.base_learning_rates = tuple(float(o.learning_rate) for o in optimizers)
+            self.base_learning_rates = tuple(float(o.learning_rate.numpy()) for o in optimizers)
+            # [share of the training done, its growth per step, the D step it was given at]
+            self._lr_plan = tf.Variable(tf.zeros(3, tf.float64), trainable=False, name="lr_plan")
 
     def _set_r1(self, gamma, every):
         if (
@@ -498,8 +563,7 @@ class WGAN(GAN):
             make, default_lr = (lambda lr: keras.optimizers.Adam(lr, beta_1=0.0, beta_2=0.9)), 1e-4
         else:
             make, default_lr = (lambda lr: keras.optimizers.RMSprop(lr)), 5e-5
-        kwargs.setdefault("jit_compile", False)
-        keras.Model.compile(self, **kwargs)
+        self._compile_keras(kwargs)
         self.g_optimizer = self._optimizer(g_optimizer, g_lr, "g", make, default_lr)
         self.d_optimizer = self._optimizer(d_optimizer, d_lr, "d", make, default_lr)
         self.n_critic = int(n_critic)
@@ -516,6 +580,7 @@ class WGAN(GAN):
         return ("d_loss", "g_loss", "w_dist", "gp")
 
     def train_step(self, data):
+        self._decay_learning_rates()
         real, labels = self._unpack(data)
         batch = ops.shape(real)[0]
         z = self.sample_noise(batch)
@@ -571,6 +636,7 @@ def train(
     strategy=None,
     time_budget: float | None = None,
     budget_clock: str = "wall",
+    steps_per_call: int = STEPS_PER_CALL,
 ):
     """Fit ``gan`` on ``dataset`` for ``epochs`` epochs with the course's callbacks.
 
@@ -607,9 +673,20 @@ def train(
     ends in is cut short, logged and checkpointed like the others. A GAN compiled with
     ``lr_decay`` decays its learning rates towards the end of the budget (without one:
     towards the end of ``epochs``).
+
+    ``steps_per_call``: training steps run in one graph call (Keras's
+    ``steps_per_execution``; see :meth:`GAN.fit`). Several steps per call spare the Python
+    work between steps, which on a GPU takes longer than a step of these small models; the
+    steps, and so the weights that come out, are the same. The NaN guard, the time budget,
+    the progress bar and callbacks' ``on_train_batch_end`` act at the end of each call, so
+    at most one call late: a time budget can be overrun by one call's steps. The learning-
+    rate decay, the EMA and R1's every-k-th step count single steps in the graph. 1 gives
+    callbacks every step; on several replicas of a ``strategy`` it is always 1. Not part of
+    a run's ``config``: a run may resume with another.
     """
     from . import callbacks as cb
 
+    steps_per_call = _check_steps_per_call(steps_per_call)
     strategy = _check_strategy(gan, strategy)
     _check_data(gan, dataset, strategy.num_replicas_in_sync)
     with run_lock(run_dir), strategy.scope():  # one training writes a run folder at a time
@@ -667,6 +744,7 @@ def train(
             verbose=0,
             shuffle=False,
             steps_per_epoch=steps_per_epoch,
+            steps_per_call=steps_per_call,
         )
         return history
 
@@ -679,6 +757,21 @@ def _time_spent(run_dir, epochs_done, clock):
     key = "cpu_seconds" if clock == "cpu" else "seconds"
     rows = [r for r in load_history(run_dir) if r["epoch"] <= epochs_done]
     return float(sum(r.get(key, r.get("seconds", 0.0)) for r in rows))
+
+
+def _check_steps_per_call(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(
+            f"steps_per_call must be a whole number of training steps >= 1 (e.g. "
+            f"{STEPS_PER_CALL}; 1 runs one step per graph call), not {n!r}."
+        )
+    return int(n)
+
+
+def _largest_divisor(n: int, at_most: int) -> int:
+    """The largest divisor of ``n`` that is at most ``at_most`` (so every call runs as many
+    steps as every other)."""
+    return max(d for d in range(1, min(n, at_most) + 1) if n % d == 0)
 
 
 def _check_data(gan, dataset, replicas):

@@ -101,6 +101,8 @@ def test_a_mirrored_run_checkpoints_and_resumes(checks):
     assert r["history_epochs"] == [1, 2]
     assert r["restored_epoch"] == 2
     assert r["steps"] == [8, 8]  # 32 images, batches of 8, two epochs
+    # lr_decay 0.5: the 8th and last step ran at (1 - 7/8) / 0.5 of the starting 2e-4
+    assert r["learning_rate"] == pytest.approx(0.25 * 2e-4)
     assert r["restored_equal"], "load_run did not restore the weights the mirrored run saved"
     assert "strategy" not in r["config_keys"]
     assert r["replica_noise_differs"], "both replicas drew the same latent vectors"
@@ -113,6 +115,10 @@ def test_make_strategy_and_the_cli_flag():
     from gancourse.errors import ModelError
 
     assert cli.STRATEGIES == training.STRATEGIES
+    assert cli.STEPS_PER_CALL == training.STEPS_PER_CALL
+    assert cli._parser().parse_args(["train"]).steps_per_call == training.STEPS_PER_CALL
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["train", "--steps-per-call", "0"])
     assert cli._parser().parse_args(["train", "--strategy", "mirrored"]).strategy == "mirrored"
     assert cli._parser().parse_args(["train"]).strategy == "default"
     with pytest.raises(SystemExit):
@@ -289,6 +295,8 @@ def check_resume(run_dir):
         "8",
         "--ema",
         "0.9",
+        "--lr-decay",  # the rates are set in the graph, on every replica
+        "0.5",
         "--strategy",
         "mirrored",
         "--out",
@@ -354,6 +362,7 @@ def check_resume(run_dir):
             int(restored.d_optimizer.iterations.numpy()),
         ],
         "config_keys": sorted(json.loads((run_dir / "config.json").read_text())),
+        "learning_rate": float(restored.g_optimizer.learning_rate.numpy()),
         "replica_noise_differs": bool(len(z) == 2 and not np.allclose(z[0], z[1])),
         "odd_batch_error": odd_error,
         "odd_batch_cli": err.getvalue(),

@@ -359,18 +359,24 @@ def test_every_run_folder_gets_tensorboard_scalars_and_sample_images(tmp_path, c
 
 
 def test_tensorboard_logger_can_log_every_n_steps(tmp_path):
+    """Every 2 steps with one step per graph call; with 4 steps per call, at the end of each
+    call in which the count passed a multiple of 3 (two more epochs of 4 steps: 8, 12)."""
     from gancourse import callbacks as cb
 
     x, _ = synthetic_images(64, (28, 28), 8)
     gan = gc.training.build_gan("gan", latent_dim=8)
-    gc.train(
-        gan,
-        gc.make_pipeline(x, batch_size=16),
-        epochs=1,
-        progress=False,
-        sample_every=0,
-        extra_callbacks=[cb.TensorBoardLogger(tmp_path / "tb", every_steps=2)],
-    )
-    steps, _ = read_events(tmp_path / "tb")
-    assert steps["batch/d_loss"] == [2, 4] and steps["epoch/d_loss"] == [1]
+    for name, epochs, every, per_call, logged in (("a", 1, 2, 1, [2, 4]), ("b", 2, 3, 4, [8, 12])):
+        gc.train(
+            gan,
+            gc.make_pipeline(x, batch_size=16),
+            epochs=epochs,
+            progress=False,
+            sample_every=0,
+            extra_callbacks=[cb.TensorBoardLogger(tmp_path / name, every_steps=every)],
+            steps_per_call=per_call,
+        )
+        steps, _ = read_events(tmp_path / name)
+        assert steps["batch/d_loss"] == logged and steps["epoch/d_loss"] == list(
+            range(1, epochs + 1)
+        )
     assert "samples" not in steps  # no grid callback, no image

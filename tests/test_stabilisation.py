@@ -242,7 +242,8 @@ def test_ema_warmup_starts_from_the_trained_weights():
 
 def test_lr_decay_holds_the_rates_then_lowers_them_linearly_to_zero(tmp_path):
     """Over 2 epochs of 4 steps with lr_decay=0.5: steps 0-4 at the full rates, then
-    3/4, 2/4, 1/4 of them (the rate in force at each step is recorded before it)."""
+    3/4, 2/4, 1/4 of them (the rate in force at each step, recorded after it: one step per
+    graph call; several per call take the same steps, see test_training)."""
     gan = training.build_gan("dcgan", latent_dim=LATENT, g_lr=1e-4, d_lr=4e-4, lr_decay=0.5)
     assert gan.base_learning_rates == pytest.approx((1e-4, 4e-4))
     seen = []
@@ -251,7 +252,9 @@ def test_lr_decay_holds_the_rates_then_lowers_them_linearly_to_zero(tmp_path):
             (float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.learning_rate))
         )
     )
-    training.train(gan, small_pipeline(), 2, extra_callbacks=[record], progress=False)
+    training.train(
+        gan, small_pipeline(), 2, extra_callbacks=[record], progress=False, steps_per_call=1
+    )
     g = [a for a, _ in seen]
     assert g == pytest.approx([1e-4] * 5 + [0.75e-4, 0.5e-4, 0.25e-4])
     assert [d / a for a, d in seen] == pytest.approx([4.0] * 8)  # both networks alike
@@ -274,8 +277,10 @@ def test_lr_decay_follows_a_time_budget():
     decay = LearningRateDecay(epochs=1000, budget=budget)
     decay.set_model(gan)
     assert decay.scale() == pytest.approx(0.5, abs=0.01)
-    decay.on_train_batch_begin(0)
+    decay.on_train_batch_begin(0)  # tells the GAN; its next steps set the rates in the graph
+    gan.fit(small_pipeline(), epochs=1, steps_per_epoch=2, steps_per_call=2, verbose=0)
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4, rel=0.02)
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-4, rel=0.02)
 
 
 # ---------------------------------------------------------------- minibatch std

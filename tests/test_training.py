@@ -12,7 +12,7 @@ import gancourse as gc
 from conftest import synthetic_images
 from gancourse import losses, toy
 from gancourse import models as m
-from gancourse.errors import ModelError, TrainingError
+from gancourse.errors import ConfigError, ModelError, TrainingError
 
 LATENT = 16
 
@@ -274,13 +274,24 @@ def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
         gc.callbacks.Checkpoint(tmp_path / "checkpoints").restore(small_gan(width=32))
 
 
-def test_nan_losses_stop_training_and_keep_the_last_good_checkpoint(tmp_path):
+@pytest.mark.parametrize("per_call, where", [(1, "batch 1"), (3, "batches 1-3")])
+def test_nan_losses_stop_training_and_keep_the_last_good_checkpoint(tmp_path, per_call, where):
+    """Checked after every graph call: with 3 steps per call, after the call of batches 1-3
+    (of 4), and training stops there."""
     gan = small_gan()
     gc.train(gan, small_pipeline(), 1, run_dir=tmp_path, progress=False, sample_every=0)
-    x, _ = synthetic_images(256, (28, 28), 0)
     poisoned = small_pipeline().map(lambda b: b * np.nan)
-    with pytest.raises(TrainingError, match="epoch 2, batch 1: .*NaN"):
-        gc.train(gan, poisoned, 3, run_dir=tmp_path, progress=False, sample_every=0)
+    with pytest.raises(TrainingError, match=f"epoch 2, {where}: .*NaN"):
+        gc.train(
+            gan,
+            poisoned,
+            3,
+            run_dir=tmp_path,
+            progress=False,
+            sample_every=0,
+            steps_per_call=per_call,
+        )
+    assert int(gan.d_optimizer.iterations) == 4 + per_call
     assert "ckpt-1" in (tmp_path / "checkpoints" / "checkpoint").read_text().splitlines()[0]
     fresh = small_gan()
     assert gc.callbacks.Checkpoint(tmp_path / "checkpoints").restore(fresh) == 1
@@ -292,6 +303,97 @@ def test_train_again_with_a_finished_run_does_nothing(tmp_path, capsys):
     gan = small_gan()
     gc.train(gan, small_pipeline(), 1, run_dir=tmp_path, progress=False, sample_every=0)
     assert "nothing to do" in capsys.readouterr().out and int(gan.g_optimizer.iterations) == 4
+
+
+# ---------------------------------------------------------------- steps per graph call
+
+
+def options_gan(kind):
+    """A small GAN of ``kind`` with the options that count steps: EMA with warm-up, lazy R1
+    on every 2nd step, lr decay over the second half, WGAN-GP's 3 critic steps per G step."""
+    gc.seed_everything(0)  # the same starting weights every time
+    average = {"ema": 0.9, "ema_warmup": True, "seed": 1}
+    if kind == "cgan":
+        g, d = m.cgan_dcgan_generator(LATENT, width=16), m.cgan_dcgan_discriminator(width=8)
+        gan = gc.ConditionalGAN(g, d, seed=1)
+        gan.compile(lr_decay=0.5)
+    elif kind == "wgan-gp":
+        gan = gc.WGAN(
+            m.dcgan_generator(LATENT, width=16), m.wgan_critic(width=8, norm="layer"), **average
+        )
+        gan.compile(gp_weight=10.0, n_critic=3, lr_decay=0.5)
+    else:
+        gan = gc.GAN(m.dcgan_generator(LATENT, width=16), m.dcgan_discriminator(width=8), **average)
+        gan.compile(r1_gamma=1.0, r1_every=2, lr_decay=0.5)
+    return gan
+
+
+def state(gan):
+    nets = [gan.generator, gan.discriminator] + [gan.ema_generator] * bool(gan.ema_generator)
+    return [np.array(w) for net in nets for w in net.weights] + [
+        float(gan.g_optimizer.learning_rate),
+        int(gan.g_optimizer.iterations),
+        int(gan.d_optimizer.iterations),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["gan", "wgan-gp", "cgan"])
+def test_several_steps_per_graph_call_train_the_same_weights_as_one(kind):
+    """train(steps_per_call=3) takes the same steps as one step per call, from the same seed:
+    2 epochs of 7 batches (each epoch's last call runs the 1 batch left), with the options
+    that count steps in the graph (EMA warm-up, R1 every 2nd step, lr decay, n_critic)."""
+    x, y = synthetic_images(112, (28, 28), 0)
+    results = {}
+    for per_call in (1, 3):
+        gan = options_gan(kind)
+        # a new pipeline each time: a second pass over one would shuffle it another way
+        data = gc.make_pipeline(x, y if kind == "cgan" else None, batch_size=16, seed=0)
+        history = gc.train(gan, data, 2, sample_every=0, progress=False, steps_per_call=per_call)
+        results[per_call] = state(gan), history.history
+    (one, one_logs), (three, three_logs) = results[1], results[3]
+    assert one[-2:] == three[-2:] == ([14, 14] if kind != "wgan-gp" else [4, 14])
+    assert one[-3] == pytest.approx(three[-3]) and 0 < one[-3]  # the decayed rate
+    for a, b in zip(one[:-3], three[:-3]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert one_logs.keys() == three_logs.keys()
+    for name, values in one_logs.items():
+        assert values == pytest.approx(three_logs[name], rel=1e-6), name
+
+
+def test_steps_per_call_never_runs_past_an_epoch_and_is_validated(tmp_path):
+    """With steps_per_epoch, a call runs a divisor of it (7 steps: calls of 1; 6 steps at up
+    to 4 per call: calls of 3), so each epoch has exactly its steps; bad values are refused
+    before a run folder is made."""
+    data = small_pipeline(n=128).repeat()
+    gan = small_gan()
+    budget = gc.callbacks.TimeBudget(1000.0)
+    gc.train(gan, data, 2, steps_per_epoch=7, steps_per_call=4, sample_every=0, progress=False)
+    assert int(gan.d_optimizer.iterations) == 14
+    gan.fit(data, epochs=2, steps_per_epoch=6, steps_per_call=4, verbose=0, callbacks=[budget])
+    assert int(gan.d_optimizer.iterations) == 26 and budget.steps == 12
+    assert gan.steps_per_execution == 1  # fit's setting does not stay behind
+    for bad in (0, -2, 2.5, True, "10"):
+        with pytest.raises(ConfigError, match="steps_per_call must be"):
+            gc.train(gan, data, 1, run_dir=tmp_path / "run", steps_per_call=bad)
+        with pytest.raises(ConfigError, match="steps_per_call must be"):
+            gan.fit(data, steps_per_epoch=1, steps_per_call=bad)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_time_budget_stops_after_the_graph_call_that_used_it_up():
+    """A budget used up at once stops training after the first call (3 steps of 3 per call);
+    a large one lets 2 epochs of 7 batches run, the budget counting the 14 real steps
+    (each epoch's last call runs 1 batch)."""
+    x, _ = synthetic_images(112, (28, 28), 0)
+    data = gc.make_pipeline(x, batch_size=16, seed=0)
+    gan = small_gan()
+    quiet = {"sample_every": 0, "progress": False, "steps_per_call": 3}
+    tiny = gc.callbacks.TimeBudget(1e-9)
+    gc.train(gan, data, 5, extra_callbacks=[tiny], **quiet)
+    assert tiny.steps == 3 == int(gan.d_optimizer.iterations)
+    large = gc.callbacks.TimeBudget(1000.0)
+    gc.train(gan, data, 2, extra_callbacks=[large], **quiet)
+    assert large.steps == 14 and int(gan.d_optimizer.iterations) == 17
 
 
 # ---------------------------------------------------------------- learning
