@@ -229,3 +229,19 @@ def test_cli_trains_resumes_samples_and_exports_an_infogan(tmp_path, capsys):
     )
     with pytest.raises(GancourseError, match="InfoGAN"):
         gc.evaluation.code_accuracy(m.dcgan_generator(16), "mnist", n=10)
+
+
+def test_the_stabilising_options_apply_to_an_infogan():
+    gan = gc.training.build_gan(
+        "infogan",
+        latent_dim=8,
+        loss="hinge",
+        r1_gamma=1.0,
+        spectral_norm=True,
+        augment="translation",
+        lr_decay=0.5,
+    )
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-3)  # the paper's G rate
+    x, _ = synthetic_images(64, (28, 28), seed=0)
+    history = gan.fit(gc.make_pipeline(x, None, batch_size=32), epochs=1, verbose=0).history
+    assert history["r1"][-1] > 0 and all(np.isfinite(v[-1]) for v in history.values())
