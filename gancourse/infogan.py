@@ -64,9 +64,11 @@ class InfoGAN(GAN):
         ``g_lr`` or a ``g_optimizer`` is given), and the information term weighs
         ``categorical_weight`` = 1 for the categorical code and ``continuous_weight`` = 1
         for the continuous ones. (The paper's text suggests a smaller weight for continuous
-        codes, e.g. 0.1, when their negative log-likelihood is large next to the GAN losses;
-        with the unit variance used here it is small, and at 0.1 the continuous codes
-        learned nothing in a first epoch on MNIST.)"""
+        codes, to keep the term on the scale of the GAN losses; with their variance fixed at
+        1 the term is small already. In a first epoch on MNIST, with 0.1 and G at 2e-4 the
+        continuous codes' NLL stayed at a blind guess's level, 2.33 nats; with these
+        settings it fell to 1.99, and the categorical code matched the digits at 0.37
+        instead of 0.18, see ``benchmarks/code_accuracy.py``.)"""
         if kwargs.get("g_lr") is None and kwargs.get("g_optimizer") is None and not args:
             kwargs["g_lr"] = 1e-3
         for name, value in (
