@@ -118,7 +118,7 @@ class InfoGAN(GAN):
             d_loss, g_loss = d_loss + info, g_loss + info  # Q is part of D's network
             if self.r1_gamma:
                 d_loss = d_loss + self.r1_term(real)
-        return self._apply_step(
+        return self.update_networks(
             d_tape,
             d_loss,
             g_tape,

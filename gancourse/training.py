@@ -185,9 +185,9 @@ class GAN(keras.Model):
             d_loss, g_loss = self.adversarial_losses(real_logits, fake_logits)
             if self.r1_gamma:
                 d_loss = d_loss + self.r1_term(real, labels)
-        return self._apply_step(d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits)
+        return self.update_networks(d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits)
 
-    def _apply_step(self, d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits, **extra):
+    def update_networks(self, d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits, **extra):
         """The end of a simultaneous train step: each network's gradient step on its loss,
         the EMA update, and the report (the losses, D's mean probabilities, ``extra``)."""
         self._step(d_tape, d_loss, self.discriminator, self.d_optimizer)
