@@ -4,8 +4,8 @@ The main names (each also in its module):
 
 - data:      ``load_dataset``, ``make_pipeline``, ``image_pipeline``, ``dataset_info``
 - models:    ``gancourse.models`` builders (MLP, DCGAN, conditional, critic, scenarios)
-- training:  ``GAN``, ``WGAN``, ``ConditionalGAN``, ``build_gan``, ``train``
-- sampling:  ``gancourse.sampling.sample_latent`` / ``generate_images``
+- training:  ``GAN``, ``WGAN``, ``ConditionalGAN``, ``build_gan``, ``train``; ``InfoGAN``
+- sampling:  ``gancourse.sampling.sample_latent`` / ``sample_codes`` / ``generate_images``
 - runs:      ``RunConfig``, the record of what a training run is
 - pictures:  ``gancourse.viz``; toys: ``gancourse.toy``; metrics: ``gancourse.metrics``
 
@@ -44,6 +44,7 @@ SUBMODULES = (
     "evaluation",
     "exercises",
     "files",
+    "infogan",
     "losses",
     "metrics",
     "models",
@@ -63,6 +64,7 @@ _LAZY_NAMES = {
     "GAN": "training",
     "WGAN": "training",
     "ConditionalGAN": "training",
+    "InfoGAN": "infogan",
     "build_gan": "training",
     "train": "training",
     "make_strategy": "training",

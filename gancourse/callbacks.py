@@ -23,7 +23,7 @@ from . import viz  # noqa: E402
 from .errors import ConfigError, ModelError, TrainingError  # noqa: E402
 from .files import atomic_write, output_error, write_text  # noqa: E402
 from .models import latent_dim_of  # noqa: E402
-from .sampling import generate_images, sample_latent  # noqa: E402
+from .sampling import code_grid, generate_images, sample_latent  # noqa: E402
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -31,7 +31,8 @@ class SampleGrid(keras.callbacks.Callback):
     show the generator changing, not the noise) and save it as ``out_dir/epoch_NNNN.png``.
     At the end, all saved grids become ``timeline.gif`` next to ``out_dir``.
 
-    For a conditional GAN each row is one class and each column one noise vector.
+    For a conditional GAN each row is one class and each column one noise vector; for an
+    InfoGAN each row is one value of its categorical code.
     ``grids`` maps epoch -> uint8 picture for this session's grids.
     """
 
@@ -59,7 +60,13 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         gan = self.model
-        if getattr(gan, "conditional", False) and getattr(gan, "cluster_prior", None) is None:
+        sizes = getattr(gan, "code_sizes", None)
+        if sizes:  # an InfoGAN: a row per value of its categorical code, as for classes
+            self.labels = None
+            self.z, self.ncols = code_grid(
+                *sizes, steps=max(1, self.n // sizes[1]), noise=gan.noise, seed=self.seed
+            )
+        elif getattr(gan, "conditional", False) and getattr(gan, "cluster_prior", None) is None:
             k = gan.num_classes
             self.ncols = max(1, self.n // k)
             self.labels = np.repeat(np.arange(k), self.ncols)

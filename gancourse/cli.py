@@ -535,8 +535,8 @@ def _sample(args):
     if args.out is not None and (args.out.is_dir() or args.out.suffix.lower() != ".png"):
         raise ConfigError(f"--out {args.out} must name a .png file (not a folder).")
     from . import viz
-    from .models import is_conditional, latent_dim_of
-    from .sampling import generate_images, sample_latent
+    from .models import is_conditional
+    from .sampling import generate_images, sample_inputs
 
     if args.run:
         from .training import load_run
@@ -571,7 +571,7 @@ def _sample(args):
             f"--label needs a conditional model (a cgan run, or cgan-fashion_mnist); {source} "
             "is unconditional."
         )
-    z = sample_latent(args.n, latent_dim_of(generator), noise, args.seed)
+    z = sample_inputs(generator, args.n, noise, args.seed)
     images = generate_images(generator, z, labels)
     ncols = num_classes if (conditional and args.label is None) else 8
     viz.save_png(viz.upscale(viz.image_grid(images, ncols), 2), out)

@@ -7,12 +7,15 @@
 - hinge:                      D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))],
                               G minimises -E[D(G(z))]     (Lim & Ye 2017; SAGAN, BigGAN)
 - R1 penalty:                 gamma/2 * E[||grad D(x)||^2] on real data (Mescheder et al. 2018)
+- InfoGAN information term:   -log Q(c | G(z, c)), bounds I(c; G(z, c))  (Chen et al. 2016)
 
 Label tricks for the discriminator: one-sided label smoothing (real targets 1 - s) and
 noisy labels (a fraction of targets flipped).
 """
 
 from __future__ import annotations
+
+import math
 
 from .config import quiet_tensorflow
 
@@ -85,6 +88,29 @@ def hinge_generator_loss(fake_logits):
     return -ops.mean(ops.cast(fake_logits, "float32"))
 
 
+def information_terms(q, codes, categories):
+    """The two parts of InfoGAN's variational bound on the mutual information I(c; G(z, c))
+    (Chen et al. 2016, eq. 5), as batch means to *minimise*, in nats:
+
+    - the cross-entropy -log Q(c_cat | x) of the categorical code, whose one-hot value is
+      ``codes[:, :categories]``, from Q's logits ``q[:, :categories]``;
+    - the negative log-likelihood of the continuous codes ``codes[:, categories:]`` under
+      Gaussians with means ``q[:, categories:]`` and unit variance, summed over the codes:
+      sum_j 0.5 (c_j - mu_j)^2 + 0.5 log(2 pi).
+
+    ``codes`` is the latent vector without its noise part. Minimising them raises the bound
+    L_I = H(c) - (cross-entropy + NLL), where H(c) is a constant of the code distribution.
+    """
+    q = ops.cast(q, "float32")
+    codes = ops.cast(codes, "float32")
+    onehot, values = codes[:, :categories], codes[:, categories:]
+    log_q = ops.log_softmax(q[:, :categories], axis=-1)
+    cross_entropy = ops.mean(-ops.sum(onehot * log_q, axis=-1))
+    means = q[:, categories:]
+    nll = 0.5 * ops.square(values - means) + 0.5 * math.log(2.0 * math.pi)
+    return cross_entropy, ops.mean(ops.sum(nll, axis=-1))
+
+
 def r1_penalty(discriminator, real, labels=None):
     """R1 regulariser E[||grad_x D(x)||^2] at the *real* data (Mescheder, Geiger & Nowozin
     2018, "Which training methods for GANs do actually converge?"). Multiply by gamma/2 and
@@ -96,6 +122,8 @@ def r1_penalty(discriminator, real, labels=None):
     with tf.GradientTape() as tape:
         tape.watch(real)
         logits = discriminator([real, labels] if labels is not None else real, training=True)
+        if isinstance(logits, (list, tuple)):  # several heads (InfoGAN): the real/fake score
+            logits = logits[0]
         total = ops.sum(ops.cast(logits, "float32"))
     grads = tape.gradient(total, real)
     return ops.mean(ops.sum(ops.square(grads), axis=list(range(1, len(real.shape)))))

@@ -672,3 +672,86 @@ def _as_float64(a, ndim, what):
 
 def _safe_log(p):
     return np.log(np.where(p > 0, p, 1.0))
+
+
+# =========================================================================== matching
+
+
+def linear_assignment(cost):
+    """The cheapest one-to-one assignment of the rows of ``cost`` to its columns:
+    ``(rows, cols)`` such that ``cost[rows, cols].sum()`` is minimal, each row (if there are
+    no more rows than columns, else each column) used exactly once, rows in increasing order.
+    The answer of ``scipy.optimize.linear_sum_assignment``, which this package does without.
+
+    The Hungarian algorithm (Kuhn 1955, Munkres 1957) in its O(n^2 m) form with potentials:
+    rows are added one at a time, and each is placed by a shortest augmenting path
+    (Dijkstra's algorithm on the costs reduced by the potentials u, v, which stay feasible,
+    u[i] + v[j] <= cost[i, j], and are tight on the matched pairs). A 10 x 10 matrix takes
+    well under a millisecond.
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.ndim != 2 or not np.isfinite(cost).all():
+        raise MetricError(f"cost must be a 2-D matrix of finite numbers, got shape {cost.shape}")
+    if cost.shape[0] > cost.shape[1]:  # more rows than columns: assign the columns instead
+        cols, rows = linear_assignment(cost.T)
+        order = np.argsort(rows)
+        return rows[order], cols[order]
+    n, m = cost.shape
+    u, v = np.zeros(n + 1), np.zeros(m + 1)  # potentials; index 0 is a virtual column/row
+    match = np.zeros(m + 1, dtype=np.int64)  # match[j] = row (1-based) assigned to column j
+    way = np.zeros(m + 1, dtype=np.int64)  # the previous column on the shortest path
+    for i in range(1, n + 1):
+        match[0], j0 = i, 0
+        dist = np.full(m + 1, np.inf)
+        used = np.zeros(m + 1, dtype=bool)
+        while match[j0]:  # grow the shortest-path tree until it reaches a free column
+            used[j0] = True
+            i0 = match[j0]
+            free = ~used[1:]
+            reduced = cost[i0 - 1] - u[i0] - v[1:]
+            better = free & (reduced < dist[1:])
+            dist[1:][better] = reduced[better]
+            way[1:][better] = j0
+            j1 = 1 + int(np.argmin(np.where(free, dist[1:], np.inf)))
+            delta = dist[j1]
+            u[match[used]] += delta  # keep the tree's edges tight
+            v[used] -= delta
+            dist[1:][free] -= delta
+            j0 = j1
+        while j0:  # flip the matching along the path back to the root
+            j1 = way[j0]
+            match[j0] = match[j1]
+            j0 = j1
+    rows = match[1:] - 1
+    cols = np.flatnonzero(rows >= 0)
+    order = np.argsort(rows[cols])
+    return rows[cols][order], cols[order]
+
+
+def matched_accuracy(predicted, labels, return_mapping=False):
+    """How well an unsupervised split matches the classes: the share of samples whose
+    ``predicted`` group (e.g. an InfoGAN's categorical code, or a k-means cluster), mapped
+    to a class by the best one-to-one matching of groups to classes, is their label.
+
+    The matching maximises the number of agreements (:func:`linear_assignment` on the
+    negated contingency table), so a split that finds the classes under other names scores
+    1, and one that ignores them about the share of the largest class. With more groups
+    than classes some groups get no class and count as wrong. ``return_mapping=True`` also
+    returns ``{group: class}``.
+    """
+    predicted, labels = np.asarray(predicted), np.asarray(labels)
+    if predicted.shape != labels.shape or predicted.ndim != 1 or len(predicted) == 0:
+        raise MetricError(
+            f"predicted and labels must be two equally long, non-empty 1-D arrays, got "
+            f"shapes {predicted.shape} and {labels.shape}"
+        )
+    for what, a in (("predicted", predicted), ("labels", labels)):
+        if not np.issubdtype(a.dtype, np.integer) or a.min() < 0:
+            raise MetricError(f"{what} must be whole numbers >= 0 (groups, classes), not {a.dtype}")
+    table = np.zeros((predicted.max() + 1, labels.max() + 1), dtype=np.int64)
+    np.add.at(table, (predicted, labels), 1)
+    rows, cols = linear_assignment(-table)
+    accuracy = float(table[rows, cols].sum() / len(labels))
+    if return_mapping:
+        return accuracy, {int(r): int(c) for r, c in zip(rows, cols)}
+    return accuracy

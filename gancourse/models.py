@@ -363,6 +363,57 @@ def cgan_dcgan_discriminator(
     return keras.Model([img, label], body, name=name)
 
 
+def infogan_generator(
+    noise_dim=62,
+    image_shape=(28, 28, 1),
+    categories=10,
+    continuous=2,
+    width=128,
+    upsampling="transpose",
+    name="infogan_generator",
+):
+    """InfoGAN generator (Chen et al. 2016): the DCGAN generator body on one latent vector
+    ``z = [noise | one-hot categorical code | continuous codes]`` of ``noise_dim +
+    categories + continuous`` numbers (62 + 10 + 2 for MNIST in the paper). The model
+    records the three sizes as ``code_sizes``, so samplers draw proper codes for it (see
+    :func:`gancourse.sampling.sample_codes`)."""
+    sizes = _code_sizes(noise_dim, categories, continuous)
+    z = keras.Input((sum(sizes),), name="z")
+    body = _dcgan_generator_body(z, image_shape, width, 0, 4, "glorot_uniform", upsampling)
+    model = keras.Model(z, body, name=name)
+    model.code_sizes = sizes
+    return model
+
+
+def infogan_discriminator(
+    image_shape=(28, 28, 1),
+    categories=10,
+    continuous=2,
+    width=64,
+    q_width=128,
+    spectral_norm=False,
+    minibatch_std=False,
+    name="infogan_discriminator",
+):
+    """InfoGAN discriminator: the DCGAN discriminator's convolutional trunk shared by two
+    heads: the real/fake ``logit`` (one number) and the auxiliary network Q (a Dense layer of
+    ``q_width`` with LeakyReLU, then ``categories`` logits of the categorical code followed
+    by the means of the ``continuous`` codes, whose variance is fixed at 1 as in the paper's
+    MNIST model). Returns ``[logit, q]``. ``spectral_norm``, ``minibatch_std``: see
+    :func:`dcgan_discriminator` (spectral normalisation is kept off Q, which is no critic)."""
+    _code_sizes(1, categories, continuous)
+    img = keras.Input(image_shape, name="image")
+    norm = None if spectral_norm else "batch"
+    features = _conv_discriminator_body(
+        img, width, 0.0, norm, 4, "glorot_uniform", spectral_norm, minibatch_std, logit=False
+    )
+    logit = _sn(layers.Dense(1, name="logit"), spectral_norm)(features)
+    h = layers.Dense(q_width, name="q_dense")(features)
+    h = layers.LeakyReLU(negative_slope=0.2, name="q_lrelu")(h)
+    q = layers.Dense(categories + continuous, name="q")(h)
+    return keras.Model(img, [logit, q], name=name)
+
+
 def toy_generator(latent_dim=2, hidden=128, depth=3, name="toy_generator"):
     """MLP generator for the 2-D toy mixtures: ReLU hidden layers, *linear* output (the
     mixtures live outside [-1, 1], so no tanh)."""
@@ -477,6 +528,18 @@ def latent_dim_of(generator) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _code_sizes(noise_dim, categories, continuous):
+    """``(noise_dim, categories, continuous)`` as whole numbers, or a ModelError."""
+    for what, value, low in (
+        ("noise_dim", noise_dim, 1),
+        ("categories", categories, 2),
+        ("continuous", continuous, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ModelError(f"{what} must be a whole number >= {low}, not {value!r}")
+    return int(noise_dim), int(categories), int(continuous)
 
 
 def _start_size(image_shape):

@@ -43,6 +43,7 @@ BUILDERS = {
     "mlp_generator": models.mlp_generator,
     "cgan_mlp_generator": models.cgan_mlp_generator,
     "clustered_generator": models.clustered_generator,
+    "infogan_generator": models.infogan_generator,
 }
 
 MACHINE = "2 CPU cores, no GPU"
@@ -122,7 +123,7 @@ def export(
     """
     from .callbacks import load_history
     from .runs import RunConfig
-    from .sampling import sample_latent
+    from .sampling import sample_inputs
     from .training import load_run
 
     gan, cfg, epoch = load_run(run_dir)
@@ -166,7 +167,7 @@ def export(
     rebuilt = build(entry)
     check_weights_file(rebuilt, path, what=name, remedy=_REMEDY)
     rebuilt.load_weights(path)
-    z = sample_latent(64, models.latent_dim_of(generator), gan.noise, seed=0)
+    z = sample_inputs(generator, 64, gan.noise, seed=0)
     args = (
         [z, (np.arange(64) % 10).reshape(-1, 1).astype("int32")]
         if models.is_conditional(generator)
@@ -235,6 +236,10 @@ def _builder_kwargs(generator, cfg) -> dict:
         "latent_dim": models.latent_dim_of(generator),
         "image_shape": list(generator.output_shape[1:]),
     }
+    if generator.name == "infogan_generator":  # the latent vector is noise + codes
+        noise_dim, categories, continuous = generator.code_sizes
+        del kwargs["latent_dim"]
+        kwargs.update(noise_dim=noise_dim, categories=categories, continuous=continuous)
     if cfg.model != "gan":
         kwargs["width"] = int(generator.get_layer("reshape").output.shape[-1])
     if models.is_conditional(generator):

@@ -31,7 +31,7 @@ from .errors import ConfigError, RunInUseError
 from .files import output_error, write_text
 
 #: The model kinds of the course (``training.build_gan``, ``gancourse train --model``).
-KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan")
+KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan", "infogan")
 
 #: The models of notebook 03's DCGAN study (published parameter tables); dcgan only.
 SCENARIOS = ("baseline", "weak-d", "weak-g")
@@ -56,7 +56,9 @@ class RunConfig:
 
     ``model``: one of :data:`KINDS`. ``dataset``: a dataset name (``mnist``,
     ``fashion_mnist``, ``cifar10``). ``scenario``: a DCGAN study model (dcgan only).
-    ``latent_dim``: size of z. ``batch_size``. ``subset``: train on the first N images.
+    ``latent_dim``: size of z (for infogan: of its noise, without the codes: one categorical
+    code with a value per class of the dataset and two continuous codes). ``batch_size``.
+    ``subset``: train on the first N images.
     ``ema``: decay of the generator's exponential moving average, in [0, 1), or None for no
     EMA. ``seed``: seeds data order, weights and noise. ``noise``: normal or uniform z.
 

@@ -218,20 +218,14 @@ class GAN(keras.Model):
             real = self.augment(real)
             real_logits = self._discriminate(real, labels)
             fake_logits = self._discriminate(self.augment(fake), labels)
-            if self.loss_kind == "hinge":
-                d_loss = losses.hinge_discriminator_loss(real_logits, fake_logits)
-                g_loss = losses.hinge_generator_loss(fake_logits)
-            else:
-                d_loss = losses.discriminator_loss(
-                    real_logits,
-                    fake_logits,
-                    self.label_smoothing,
-                    self.label_noise,
-                    seed=self.seed_generator,
-                )
-                g_loss = losses.generator_loss(fake_logits, self.loss_kind)
+            d_loss, g_loss = self.adversarial_losses(real_logits, fake_logits)
             if self.r1_gamma:
                 d_loss = d_loss + self.r1_term(real, labels)
+        return self.update_networks(d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits)
+
+    def update_networks(self, d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits, **extra):
+        """The end of a simultaneous train step: each network's gradient step on its loss,
+        the EMA update, and the report (the losses, D's mean probabilities, ``extra``)."""
         self._step(d_tape, d_loss, self.discriminator, self.d_optimizer)
         self._step(g_tape, g_loss, self.generator, self.g_optimizer)
         self._update_ema()
@@ -240,7 +234,24 @@ class GAN(keras.Model):
             g_loss=g_loss,
             d_real=ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))),
             d_fake=ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))),
+            **extra,
         )
+
+    def adversarial_losses(self, real_logits, fake_logits):
+        """``(d_loss, g_loss)`` of the compiled loss (with its label tricks) from D's logits."""
+        if self.loss_kind == "hinge":
+            return (
+                losses.hinge_discriminator_loss(real_logits, fake_logits),
+                losses.hinge_generator_loss(fake_logits),
+            )
+        d_loss = losses.discriminator_loss(
+            real_logits,
+            fake_logits,
+            self.label_smoothing,
+            self.label_noise,
+            seed=self.seed_generator,
+        )
+        return d_loss, losses.generator_loss(fake_logits, self.loss_kind)
 
     # ---------------------------------------------------------------- options
     def augment(self, images):
@@ -862,6 +873,10 @@ def build_gan(
     - ``wgan``: DCGAN G + critic, weight clipping 0.01, n_critic 5, RMSprop 5e-5
     - ``wgan-gp``: DCGAN G + critic, gradient penalty 10, n_critic 5, Adam 1e-4 (0, 0.9)
     - ``cgan``: conditional DCGAN (label embedding concatenated), Adam 2e-4, beta_1 0.5
+    - ``infogan``: DCGAN G on [noise (``latent_dim``) | a categorical code of
+      ``num_classes`` values | 2 continuous codes], DCGAN D with a Q head; the information
+      term weighs 1; Adam 1e-3 (G) and 2e-4 (D), beta_1 0.5, as the paper's MNIST code
+      (:class:`gancourse.infogan.InfoGAN`)
 
     The stabilising options of notebook 09, all off by default, combine freely where they
     apply (each is documented where it is implemented):
@@ -940,6 +955,16 @@ def build_gan(
                     image_shape, num_classes, width=width // 2, projection=projection, **d_opts
                 ),
                 num_classes=num_classes,
+                **common,
+            )
+        elif kind == "infogan":
+            from .infogan import InfoGAN
+
+            gan = InfoGAN(
+                models.infogan_generator(
+                    latent_dim, image_shape, num_classes, width=width, upsampling=upsampling
+                ),
+                models.infogan_discriminator(image_shape, num_classes, width=width // 2, **d_opts),
                 **common,
             )
         else:

@@ -531,3 +531,51 @@ def test_the_maths_imports_no_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- matching (InfoGAN codes)
+
+
+def test_linear_assignment_agrees_with_scipy_on_random_matrices():
+    from scipy.optimize import linear_sum_assignment
+
+    from gancourse.metrics import linear_assignment
+
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n, m = rng.integers(1, 13, size=2)
+        if trial % 3 == 0:
+            n = m = 10  # the InfoGAN case: 10 code values, 10 classes
+        # real costs, and small integer costs (many ties)
+        cost = rng.normal(size=(n, m)) if trial % 2 else rng.integers(0, 4, (n, m)) * 1.0
+        want_rows, want_cols = linear_sum_assignment(cost)
+        rows, cols = linear_assignment(cost)
+        assert cost[rows, cols].sum() == pytest.approx(cost[want_rows, want_cols].sum())
+        assert len(rows) == min(n, m) and (np.diff(rows) > 0).all()
+        assert len(set(cols.tolist())) == len(cols)
+
+
+def test_matched_accuracy_finds_renamed_classes_and_scores_chance_for_noise():
+    from gancourse.metrics import matched_accuracy
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 5000)
+    renamed = rng.permutation(10)[labels]
+    assert matched_accuracy(renamed, labels) == 1.0
+    accuracy, mapping = matched_accuracy(renamed, labels, return_mapping=True)
+    assert all(mapping[renamed[i]] == labels[i] for i in range(100))
+    assert matched_accuracy(rng.integers(0, 10, 5000), labels) < 0.13
+    merged = np.where(labels == 9, 4, labels)  # two classes in one group: the smaller is lost
+    lost = min(np.mean(labels == 4), np.mean(labels == 9))
+    assert matched_accuracy(merged, labels) == pytest.approx(1 - lost)
+
+
+@pytest.mark.parametrize(
+    "predicted, labels",
+    [([0, 1], [0]), ([], []), ([0.5, 1], [0, 1]), ([-1, 0], [0, 1]), ([[0]], [[0]])],
+)
+def test_matched_accuracy_refuses_bad_inputs(predicted, labels):
+    from gancourse.metrics import matched_accuracy
+
+    with pytest.raises(MetricError):
+        matched_accuracy(predicted, labels)

@@ -26,7 +26,7 @@ def test_every_shipped_generator_loads_and_draws_images(name):
     assert all(w.dtype == "float32" for w in g.weights)
     assert g.pretrained_name == name and g.dataset_name == entry["dataset"]
     n = 10
-    z = np.random.default_rng(0).standard_normal((n, models.latent_dim_of(g))).astype("float32")
+    z = sampling.sample_inputs(g, n, seed=0)  # (an InfoGAN generator's with proper codes)
     args = [z, np.arange(n).reshape(-1, 1).astype("int32")] if models.is_conditional(g) else z
     images = np.asarray(g(args, training=False))
     assert images.shape == (n,) + tuple(entry["kwargs"]["image_shape"])
@@ -42,7 +42,7 @@ def test_every_shipped_generator_draws_every_class(name):
     # it is asked for far more often than chance (10%).
     g = pretrained.load(name)
     n = 1000
-    z = sampling.sample_latent(n, models.latent_dim_of(g), seed=0)
+    z = sampling.sample_inputs(g, n, seed=0)
     labels = np.arange(n) % 10
     images = sampling.generate_images(g, z, labels if models.is_conditional(g) else None)
     probs = evaluation.get_extractor(g.dataset_name).probabilities(images)
