@@ -10,7 +10,7 @@ reproduces them with the course's own CLI.
 
 >>> from gancourse import pretrained
 >>> pretrained.names()
-['cgan-fashion_mnist', 'dcgan-cifar10', 'dcgan-fashion_mnist', 'dcgan-mnist']
+['cgan-fashion_mnist', 'dcgan-cifar10', 'dcgan-fashion_mnist', 'dcgan-mnist', 'infogan-mnist']
 >>> g = pretrained.load("dcgan-fashion_mnist")      # a keras.Model, float32 weights
 """
 
