@@ -14,9 +14,9 @@ from gancourse import losses, pretrained
 from gancourse import models as m
 from gancourse.cli import main
 from gancourse.errors import GancourseError
-from gancourse.infogan import InfoGAN
 from gancourse.metrics import matched_accuracy
 from gancourse.sampling import code_grid, sample_codes
+from gancourse.training import InfoGAN
 
 NOISE, K, C = 8, 10, 2
 
