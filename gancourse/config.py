@@ -29,12 +29,12 @@ from .errors import ConfigError, OutputError
 REPO_URL = "https://github.com/gancourse/gancourse"
 REPO_BRANCH = "main"
 
-#: Root of a source checkout (the folder holding ``pyproject.toml``), or None when the
-#: package was installed from a wheel (e.g. ``pip install git+...`` on Colab).
 #: Colab's working folder, where a notebook's files go and Google Drive is mounted (``drive/``).
 #: Colab deletes everything under it when the runtime is recycled, except what is on Drive.
 COLAB_ROOT = Path("/content")
 
+#: Root of a source checkout (the folder holding ``pyproject.toml``), or None when the
+#: package was installed from a wheel (e.g. ``pip install git+...`` on Colab).
 REPO_ROOT: Path | None = (
     Path(__file__).resolve().parent.parent
     if (Path(__file__).resolve().parent.parent / "pyproject.toml").exists()
