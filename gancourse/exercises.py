@@ -1466,6 +1466,18 @@ def check_guidance_step(fn) -> bool:
     )
 
 
+def _gradient_descent(generator, x, z0, steps, lr):
+    """z after plain gradient descent on the projection's pixel loss (a slip to name)."""
+    tf, _ = _tensorflow()
+    z = tf.Variable(z0)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            error = tf.square(generator(z) - x)
+            loss = tf.reduce_sum(tf.reduce_mean(error, axis=list(range(1, len(x.shape)))))
+        z.assign_sub(lr * tape.gradient(loss, z))
+    return z.numpy()
+
+
 def _tensorflow():
     from .config import quiet_tensorflow
 
@@ -1510,3 +1522,85 @@ def _input_gradients(d, x):
         tape.watch(x)
         out = tf.reduce_sum(d(x, training=True))
     return tape.gradient(out, x).numpy()
+
+
+@_check
+def check_projection(fn) -> bool:
+    """10: ``fn(generator, x, z0, steps, lr)`` must return z after ``steps`` steps of Adam
+    (learning rate ``lr``) from ``z0`` on the pixel loss sum over images of mean (G(z) - x)^2,
+    like :func:`gancourse.editing.project` with one restart and no feature term; checked on
+    a small random generator against images it can draw."""
+    tf, keras = _tensorflow()
+    from .editing import project
+
+    keras.utils.set_random_seed(11)
+    z_in = keras.Input((6,))
+    g = keras.Model(
+        z_in, keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(z_in))
+    )
+    rng = np.random.default_rng(11)
+    x = np.asarray(g(rng.standard_normal((5, 6)).astype("float32")))  # reachable targets
+    z0 = rng.standard_normal((5, 6)).astype("float32")
+    steps, lr = 12, 0.05
+    try:
+        mine = fn(g, tf.constant(x), tf.constant(z0), steps, lr)
+    except NotImplementedError:
+        raise _NotDone from None
+    except Exception as e:
+        return _no(f"your function raised {type(e).__name__}: {e}")
+    if mine is None:
+        raise _NotDone
+    mine = np.asarray(mine, "float32")
+    if mine.shape != z0.shape:
+        if mine.shape[1:] == x.shape[1:]:
+            return _no(
+                f"your function returned images {mine.shape}; return the latent vectors z "
+                f"{z0.shape} it found (the images are generator(z))."
+            )
+        return _no(f"the result must have the shape of z0 {z0.shape}, not {mine.shape}")
+
+    def reference(n_steps, lr_=lr, **options):
+        fit = project(
+            g, x, steps=n_steps, restarts=1, feature_weight=0.0, lr=lr_, init=z0, **options
+        )
+        return fit.z
+
+    def error(z):
+        return float(np.mean((np.asarray(g(z)) - x) ** 2))
+
+    if np.allclose(mine, reference(steps), atol=1e-4):
+        return _yes(
+            f"{steps} Adam steps took the pixel error from {error(z0):.4f} to {error(mine):.4f}."
+        )
+    if np.allclose(mine, reference(steps, pixel_weight=1 / len(x)), atol=1e-4):
+        return _yes(
+            f"{steps} Adam steps took the pixel error from {error(z0):.4f} to {error(mine):.4f} "
+            "(you averaged over the batch too: each image's z gets the same steps, since Adam "
+            "divides out the gradient's scale)."
+        )
+    if np.allclose(mine, z0, atol=1e-6):
+        return _no(
+            "z did not move: make it a tf.Variable, compute the loss inside a GradientTape "
+            "and apply the gradient with the optimizer at every step."
+        )
+    if error(mine) > error(z0):
+        return _no(
+            f"the pixel error grew ({error(z0):.4f} -> {error(mine):.4f}): the optimizer "
+            "must *minimise* the loss, so pass it the gradient of the loss itself."
+        )
+    if np.allclose(mine, _gradient_descent(g, x, z0, steps, lr), atol=1e-4):
+        return _no(
+            "that is plain gradient descent (z -= lr * gradient): use the Adam optimizer, "
+            "keras.optimizers.Adam(lr), and its apply_gradients, as the package does."
+        )
+    for n in (steps - 1, steps + 1):
+        if np.allclose(mine, reference(n), atol=1e-4):
+            return _no(f"your loop ran {n} steps, not {steps}.")
+    if np.allclose(mine, reference(steps, lr_=lr * 10), atol=1e-4) or np.allclose(
+        mine, reference(steps, lr_=lr / 10), atol=1e-4
+    ):
+        return _no(f"use the learning rate you are given (Adam({lr}) here).")
+    return _no(
+        "your z differs from the package's: Adam(lr) on the sum over images of the mean "
+        "squared pixel difference between generator(z) and x, `steps` steps from z0."
+    )

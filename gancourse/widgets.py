@@ -30,7 +30,7 @@ from . import viz  # noqa: E402
 from .data import DATASETS  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .models import is_conditional, latent_dim_of, num_classes_of  # noqa: E402
-from .sampling import generate_images, sample_latent  # noqa: E402
+from .sampling import generate_images, sample_inputs  # noqa: E402
 
 #: Interpolation modes: label shown on the toggle -> function.
 MODES = ("linear", "spherical")
@@ -113,12 +113,8 @@ def interpolate(
     if mode not in MODES:
         raise ModelError(f"mode must be one of {MODES}, not {mode!r}")
     latent_dim = latent_dim_of(generator)
-    z0 = (
-        sample_latent(1, latent_dim, seed=seeds[0])[0] if z0 is None else _as_vector(z0, latent_dim)
-    )
-    z1 = (
-        sample_latent(1, latent_dim, seed=seeds[1])[0] if z1 is None else _as_vector(z1, latent_dim)
-    )
+    z0 = sample_inputs(generator, 1, seed=seeds[0])[0] if z0 is None else _as_vector(z0, latent_dim)
+    z1 = sample_inputs(generator, 1, seed=seeds[1])[0] if z1 is None else _as_vector(z1, latent_dim)
     labels = _class_names(generator, class_names, dataset)
     if _use_static(static):
         return _static_paths(generator, z0, z1, steps, label, labels, size)
@@ -249,7 +245,7 @@ class LatentExplorer(_Box):
     def __init__(self, generator, directions, names, seed, span, label, class_names, size):
         self.generator, self.directions, self.span, self.size = generator, directions, span, size
         self.seed = int(seed)
-        self.base = sample_latent(1, latent_dim_of(generator), seed=self.seed)[0]
+        self.base = sample_inputs(generator, 1, seed=self.seed)[0]
         self.z = self.base.copy()
         self._hold = False
         self.sliders = [
@@ -302,7 +298,7 @@ class LatentExplorer(_Box):
     def randomise(self, _button=None):
         """A new base vector from the next seed, sliders back to 0."""
         self.seed += 1
-        self.base = sample_latent(1, latent_dim_of(self.generator), seed=self.seed)[0]
+        self.base = sample_inputs(self.generator, 1, seed=self.seed)[0]
         self.reset()
 
     def update(self):
@@ -544,7 +540,7 @@ def _use_static(static) -> bool:
 
 def _static_sweep(generator, directions, names, seed, span, label, class_names, size):
     """Rows: the directions; columns: offsets from -span to +span around the seed's z."""
-    base = sample_latent(1, directions.shape[1], seed=seed)[0]
+    base = sample_inputs(generator, 1, seed=seed)[0]
     offsets = np.linspace(-span, span, 7, dtype="float32")
     z = (base[None, None] + offsets[None, :, None] * directions[:, None]).reshape(
         -1, directions.shape[1]

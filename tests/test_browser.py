@@ -53,6 +53,14 @@ EXPLORER_CELLS = ('g = pretrained.load("dcgan-fashion_mnist")', "widgets.latent_
 #: The playground test opens notebook 01 (the GAN playground), prepared the same way.
 PLAYGROUND_SOURCE = SOURCE.parent / "01_gan_theory.ipynb"
 PLAYGROUND_CELLS = ("pg = playground()",)
+#: The latent editor test opens notebook 10, cut to its setup cell and the cell that loads the
+#: generator, plus one cell that builds the editor from a random start (in the notebook its start
+#: is an inverted real image, which needs the inversion cells before it).
+EDITOR_SOURCE = SOURCE.parent / "10_controllable_generation.ipynb"
+EDITOR_CELLS = ('g = pretrained.load("dcgan-fashion_mnist")',)
+EDITOR_CELL = (
+    'editor = widgets.latent_editor(g, "fashion_mnist", seed=0, target="Dress", steps=40)\neditor'
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +71,7 @@ def lab(tmp_path_factory):
     (root / "work").mkdir()
     _write_notebook(root / "work" / NOTEBOOK, SOURCE, EXPLORER_CELLS)
     _write_notebook(root / "work" / PLAYGROUND_SOURCE.name, PLAYGROUND_SOURCE, PLAYGROUND_CELLS)
+    _write_notebook(root / "work" / EDITOR_SOURCE.name, EDITOR_SOURCE, EDITOR_CELLS, [EDITOR_CELL])
     settings = root / "settings"
     settings.mkdir()
     # no "news" / update pop-up covering part of the page, no "select kernel" dialog
@@ -232,7 +241,62 @@ def test_playground_plays_pauses_and_answers_sliders_in_jupyterlab(lab):
         page.screenshot(path=str(ARTIFACTS / "playground-paused.png"))
 
 
+def test_latent_editor_follows_its_step_slider_and_target_in_jupyterlab(lab):
+    with _run_all_in_lab(lab, EDITOR_SOURCE.name, height=900, label="editor") as page:
+        image = page.locator(".jp-OutputArea-output img.widget-image").first
+        image.wait_for(timeout=180_000)  # kernel start, TensorFlow, the first 40-step walk
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        _wait_for_kernel_idle(page, timeout=300_000)
+        widget = image.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]")
+        widget.scroll_into_view_if_needed()
+        report = widget.locator(
+            ".widget-html-content", has_text="seed"
+        ).first  # its <pre> is replaced
+        assert "step 40" in report.inner_text()
+        assert "Dress" in _target_line(report.inner_text())
+        before = (image.get_attribute("src"), report.inner_text())
+        page.screenshot(path=str(ARTIFACTS / "editor-before.png"))
+
+        # the step slider back to the start: the picture and the probabilities follow it
+        handle = widget.locator(".widget-slider .noUi-handle").first
+        handle.click()
+        handle.press("Home")
+        page.wait_for_function(
+            "el => el.innerText.includes('step 0,')", arg=report.element_handle(), timeout=30_000
+        )
+        page.wait_for_function(
+            "([img, src]) => img.getAttribute('src') !== src",
+            arg=[image.element_handle(), before[0]],
+            timeout=30_000,
+        )
+        start = (image.get_attribute("src"), report.inner_text())
+        assert start[1] != before[1]
+        page.screenshot(path=str(ARTIFACTS / "editor-start.png"))
+
+        # another target: the kernel guides the same start again, towards the new class
+        widget.locator(".widget-dropdown select").first.select_option(label="Bag")
+        page.wait_for_function(
+            "el => /Bag.*<- target/.test(el.innerText)", arg=report.element_handle(), timeout=60_000
+        )
+        for _ in range(40):
+            handle.press("ArrowRight")
+        page.wait_for_function(
+            "el => el.innerText.includes('step 40,')", arg=report.element_handle(), timeout=30_000
+        )
+        page.wait_for_timeout(300)
+        assert image.get_attribute("src") not in (before[0], start[0])
+        assert "Bag" in _target_line(report.inner_text())
+        page.screenshot(path=str(ARTIFACTS / "editor-bag.png"))
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _target_line(text):
+    """The editor's probability line marked as the target."""
+    return next(line for line in text.splitlines() if "<- target" in line)
 
 
 @contextlib.contextmanager
@@ -274,9 +338,10 @@ def _step_of(status_text):
     return int(re.search(r"step ([\d,]+)", status_text).group(1).replace(",", ""))
 
 
-def _write_notebook(path, source, wanted):
+def _write_notebook(path, source, wanted, extra=()):
     """Copy a notebook's setup cell (its first code cell) and the code cells holding each line
-    of ``wanted``, without their stored outputs and without the saved widget state."""
+    of ``wanted``, without their stored outputs and without the saved widget state, then the
+    code cells ``extra``."""
     import nbformat
 
     nb = nbformat.read(source, as_version=4)
@@ -286,7 +351,7 @@ def _write_notebook(path, source, wanted):
         assert any(line in cell.source for cell in kept), f"{source.name} has no cell with {line!r}"
     for cell in kept:
         cell.outputs, cell.execution_count = [], None
-    nb.cells = kept
+    nb.cells = kept + [nbformat.v4.new_code_cell(text) for text in extra]
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 

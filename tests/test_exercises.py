@@ -910,3 +910,49 @@ def test_guidance_step_check(capsys):
     capsys.readouterr()
     assert not ex.check_guidance_step(stub)
     assert "Not done yet" in capsys.readouterr().out
+
+
+def _projection(steps_offset=0, optimiser="adam", loss="squared", sign=1.0, reduce="sum", out="z"):
+    """A learner's projection loop, right by default; each option is one slip."""
+
+    def project(generator, x, z0, steps, lr):
+        z = tf.Variable(z0)
+        opt = keras.optimizers.Adam(lr)
+        for _ in range(steps + steps_offset):
+            with tf.GradientTape() as tape:
+                diff = generator(z) - x
+                err = tf.square(diff) if loss == "squared" else tf.abs(diff)
+                per_image = tf.reduce_mean(err, axis=[1, 2, 3])
+                total = tf.reduce_sum(per_image) if reduce == "sum" else tf.reduce_mean(err)
+                total = sign * total
+            grad = tape.gradient(total, z)
+            if optimiser == "adam":
+                opt.apply_gradients([(grad, z)])
+            else:
+                z.assign_sub(lr * grad)
+        return z.numpy() if out == "z" else generator(z).numpy()
+
+    return project
+
+
+def test_projection_check(capsys):
+    accepted(ex.check_projection, _projection())
+    accepted(ex.check_projection, _projection(reduce="mean"))  # Adam divides out the scale
+    for wrong, hint in [
+        (_projection(optimiser="sgd"), "plain gradient descent"),
+        (_projection(sign=-1.0), "must *minimise*"),
+        (_projection(steps_offset=-1), "ran 11 steps"),
+        (_projection(steps_offset=1), "ran 13 steps"),
+        (_projection(loss="abs"), "squared pixel difference"),
+        (_projection(out="images"), "returned images"),
+        (lambda g, x, z0, steps, lr: np.asarray(z0), "did not move"),
+        (lambda g, x, z0, steps, lr: 1 / 0, "raised ZeroDivisionError"),
+    ]:
+        rejected(ex.check_projection, wrong, hint, capsys)
+
+    def stub(*args):
+        raise NotImplementedError
+
+    capsys.readouterr()
+    assert not ex.check_projection(stub)
+    assert "Not done yet" in capsys.readouterr().out

@@ -225,3 +225,15 @@ def test_latent_editor_steps_through_guidance():
     assert e.seed == 3 and not np.allclose(e.walk.z_start[0], start)
     still = widgets.latent_editor(g, c, seed=2, target=1, steps=8, static=True)
     assert isinstance(still, widgets.StaticView)
+
+
+def test_latent_explorer_draws_infogan_inputs_with_a_valid_code():
+    """An InfoGAN generator's base vector carries a one-hot categorical code (from
+    ``sampling.sample_inputs``), not ten normal numbers in the code's place."""
+    from gancourse import models
+
+    g = models.infogan_generator(noise_dim=8, categories=10, continuous=2, width=8)
+    explorer = widgets.latent_explorer(g, k=2, seed=3, static=False)
+    code = explorer.base[8:18]
+    assert sorted(np.round(code, 6).tolist()) == [0.0] * 9 + [1.0]
+    assert np.all(np.abs(explorer.base[18:]) <= 1)
