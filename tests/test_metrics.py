@@ -579,3 +579,78 @@ def test_matched_accuracy_refuses_bad_inputs(predicted, labels):
 
     with pytest.raises(MetricError):
         matched_accuracy(predicted, labels)
+
+
+# --------------------------------------------------------------------- compare_runs (seeds)
+
+
+def test_compare_runs_decides_clear_gains_and_losses_with_five_runs_per_arm():
+    baseline = [20.9, 19.7, 20.1, 20.5, 19.9]
+    helps = metrics.compare_runs(baseline, [17.0, 16.8, 17.5, 16.9, 17.3])
+    hurts = metrics.compare_runs(baseline, [25.0, 26.1, 24.2, 25.5, 24.9])
+    assert helps.verdict == "helps" and hurts.verdict == "hurts"
+    # a higher-is-better score (e.g. recall) turns the verdicts round
+    higher_is_better = metrics.compare_runs(baseline, [17.0, 16.8, 17.5, 16.9, 17.3], False)
+    assert higher_is_better.verdict == "hurts"
+
+
+def test_compare_runs_reports_the_numbers_of_its_rule():
+    baseline, variant = [1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+    c = metrics.compare_runs(baseline, variant)
+    var_b, var_v = 2.5, 14.0  # sample variances (ddof=1) by hand
+    pooled = ((4 * var_b + 5 * var_v) / 9) ** 0.5
+    assert c.n_baseline == 5 and c.n_variant == 6
+    assert c.baseline_mean == pytest.approx(3.0) and c.variant_mean == pytest.approx(7.0)
+    assert c.baseline_sd == pytest.approx(var_b**0.5) and c.variant_sd == pytest.approx(var_v**0.5)
+    assert c.difference == pytest.approx(4.0)
+    assert c.pooled_sd == pytest.approx(pooled) and c.threshold == pytest.approx(2 * pooled)
+    assert c.verdict == "undecided"  # 4.0 < 2 * 2.95
+    assert metrics.compare_runs(baseline, variant, factor=1.0).verdict == "hurts"  # 4.0 > 2.95
+    assert "undecided" in str(c) and "7.00" in str(c)
+
+
+def test_compare_runs_calls_everything_with_fewer_than_five_runs_undecided():
+    baseline = [20.0, 20.1, 19.9, 20.0]
+    far = [40.0, 40.1, 39.9, 40.0, 40.2]
+    assert metrics.compare_runs(baseline, far).verdict == "undecided"
+    assert metrics.compare_runs(far, baseline).verdict == "undecided"
+    assert metrics.compare_runs(baseline + [20.05], far).verdict == "hurts"
+    assert metrics.compare_runs(baseline, far, min_runs=4).verdict == "hurts"
+    one = metrics.compare_runs([20.0], [30.0])  # one run each: no spread at all
+    assert one.verdict == "undecided" and np.isnan(one.pooled_sd) and np.isnan(one.baseline_sd)
+
+
+def test_compare_runs_is_undecided_on_a_difference_inside_the_noise():
+    baseline = [18.2, 20.9, 19.7, 20.1, 19.0]
+    assert metrics.compare_runs(baseline, [18.8, 18.1, 20.0, 19.5, 19.2]).verdict == "undecided"
+    same = metrics.compare_runs([5.0] * 5, [5.0] * 5)  # no spread and no difference
+    assert same.verdict == "undecided"
+
+
+def test_compare_runs_rarely_passes_a_setting_with_no_effect_and_usually_passes_a_large_one():
+    rng = np.random.default_rng(0)
+    trials = 4000
+    null = [metrics.compare_runs(*rng.normal(20, 1, (2, 5))).verdict for _ in range(trials)]
+    false_rate = np.mean([v != "undecided" for v in null])
+    assert 0.004 < false_rate < 0.025  # about 1.3% for normal noise (t > 3.16, 8 d.o.f.)
+    shifted = [
+        metrics.compare_runs(rng.normal(20, 1, 5), rng.normal(16, 1, 5)).verdict for _ in range(500)
+    ]
+    assert np.mean([v == "helps" for v in shifted]) > 0.9
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(baseline=[], variant=[1.0] * 5), "no runs"),
+        (dict(baseline=[1.0] * 5, variant=[1.0, np.nan, 2.0, 3.0, 4.0]), "NaN"),
+        (dict(baseline=[[1.0] * 5], variant=[1.0] * 5), "dimension"),
+        (dict(baseline=[1.0] * 5, variant=[1.0] * 5, min_runs=1), "at least 2"),
+        (dict(baseline=[1.0] * 5, variant=[1.0] * 5, min_runs=2.5), "whole number"),
+        (dict(baseline=[1.0] * 5, variant=[1.0] * 5, factor=0), "positive"),
+        (dict(baseline=[1.0] * 5, variant=[1.0] * 5, factor=float("nan")), "positive"),
+    ],
+)
+def test_compare_runs_rejects_bad_input_with_a_clear_message(kwargs, message):
+    with pytest.raises(MetricError, match=message):
+        metrics.compare_runs(**kwargs)

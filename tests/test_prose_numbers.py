@@ -36,7 +36,6 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]
 # A test below fails when an entry is no longer needed, so the list cannot rot.
 EXCEPTIONS = {
     "06_cifar10": {"8.5": "the whole notebook's run time, measured from outside it"},
-    "07_latent_space": {"2.5": "the notebook's CPU time, measured from outside it"},
 }
 
 # --- the checker -------------------------------------------------------------------------------
