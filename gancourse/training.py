@@ -23,7 +23,7 @@ from keras import ops  # noqa: E402
 from . import losses  # noqa: E402
 from .errors import ConfigError, ModelError  # noqa: E402
 from .files import write_text  # noqa: E402
-from .models import is_conditional, latent_dim_of  # noqa: E402
+from .models import ReplicaSeedGenerator, is_conditional, latent_dim_of  # noqa: E402
 from .runs import KINDS, LOSSES, RunConfig, load_config, run_lock  # noqa: E402
 from .sampling import (  # noqa: E402
     NOISE,
@@ -87,7 +87,7 @@ class GAN(keras.Model):
         self.latent_dim = latent_dim_of(generator)
         self.conditional = is_conditional(generator)
         self.noise = noise
-        self.seed_generator = _ReplicaSeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         self.ema_decay = ema
         self.ema_warmup = bool(ema_warmup)
         self.ema_generator = None
@@ -1275,21 +1275,6 @@ def load_run(run_dir):
 
 
 # ---------------------------------------------------------------- distribution helpers
-
-
-class _ReplicaSeedGenerator(keras.random.SeedGenerator):
-    """A ``keras.random.SeedGenerator`` whose draws differ between the replicas of a
-    ``tf.distribute`` strategy. Its state is mirrored, so a plain one would give every
-    replica the same latent vectors (and the same label flips, interpolation weights and
-    DiffAugment transforms) for its share of the batch; this one folds the replica's number
-    into each seed. With one replica its draws are those of a plain SeedGenerator."""
-
-    def next(self, ordered=True):
-        seed = super().next(ordered)
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return seed
-        return tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
 
 
 def _run_if(condition, step, *args):
