@@ -547,6 +547,26 @@ def generate(generator, n=None, seed=0, z=None, psi=1.0, noise=None, batch_size=
     return synthesis(generator, w, noise=noise, seed=seed, batch_size=batch_size)
 
 
+def path_length(generator, features, space="w", n=1000, epsilon=1e-4, seed=0, trim=0.01):
+    """The perceptual path length of ``generator`` in Z or W
+    (:func:`gancourse.metrics.perceptual_path_length`), its pictures drawn with the fixed
+    noise, distances measured between ``features`` (images in [-1, 1] -> feature rows, e.g.
+    ``evaluation.get_extractor("fashion_mnist").features``)."""
+    from .metrics import perceptual_path_length
+
+    return perceptual_path_length(
+        lambda z: mapping(generator, z),
+        lambda w: synthesis(generator, w),
+        features,
+        latent_dim_of(generator),
+        space=space,
+        n=n,
+        epsilon=epsilon,
+        trim=trim,
+        seed=seed,
+    )
+
+
 def truncate(generator, w, psi=0.7) -> np.ndarray:
     """The truncation trick in W (StyleGAN, Appendix B): w' = w_avg + psi (w - w_avg).
     psi = 1 leaves w as it is, psi = 0 gives every sample the average w (the "mean face"),

@@ -342,3 +342,51 @@ def test_stylegan_options_belong_to_stylegan():
 if __name__ == "__main__":
     result = globals()[f"check_{sys.argv[1]}"](*sys.argv[2:])
     print(json.dumps(result))
+
+
+# ---------------------------------------------------------------- perceptual path length
+
+
+def test_perceptual_path_length_equals_a_hand_computation_on_a_linear_generator():
+    """A toy generator whose mapping is the identity and whose synthesis is a linear map A
+    (features = pixels): in W the path is a straight line, so every scaled distance is
+    exactly ||(w1 - w0) A||^2; in Z (slerp of directions) it is ||p'(t) A||^2 with the
+    derivative of the great circle, p'(t) = omega / sin(omega) (-cos((1-t) omega) u0 +
+    cos(t omega) u1)."""
+    from gancourse.metrics import perceptual_path_length
+
+    dim, n = 5, 200
+    a = np.random.default_rng(7).standard_normal((dim, 12))
+    rng = np.random.default_rng(3)  # the draws the function documents, in its order
+    z0, z1 = rng.standard_normal((2, n, dim))
+    t = rng.uniform(0.0, 1.0, n)[:, None]
+
+    def identity(x):
+        return x
+
+    w = perceptual_path_length(identity, lambda v: v @ a, identity, dim, "w", n, trim=0, seed=3)
+    np.testing.assert_allclose(w["distances"], np.sum(((z1 - z0) @ a) ** 2, axis=1), rtol=1e-6)
+    assert w["ppl"] == pytest.approx(w["distances"].mean())
+
+    u0 = z0 / np.linalg.norm(z0, axis=1, keepdims=True)
+    u1 = z1 / np.linalg.norm(z1, axis=1, keepdims=True)
+    omega = np.arccos(np.sum(u0 * u1, axis=1, keepdims=True))
+    velocity = omega / np.sin(omega) * (-np.cos((1 - t) * omega) * u0 + np.cos(t * omega) * u1)
+    z = perceptual_path_length(identity, lambda v: v @ a, identity, dim, "z", n, trim=0, seed=3)
+    np.testing.assert_allclose(z["distances"], np.sum((velocity @ a) ** 2, axis=1), rtol=1e-3)
+
+    trimmed = perceptual_path_length(identity, lambda v: v @ a, identity, dim, "w", n, seed=3)
+    kept = np.sort(w["distances"])[2:-2]  # 1% of 200 at each end
+    assert trimmed["ppl"] == pytest.approx(kept.mean(), rel=1e-6)
+    with pytest.raises(GancourseError, match="space"):
+        perceptual_path_length(identity, identity, identity, dim, space="x")
+
+
+def test_path_length_of_a_stylegan_generator_runs_in_both_spaces(generator):
+    def pixels(images):
+        return images.reshape(len(images), -1)
+
+    z = stylegan.path_length(generator, pixels, "z", n=8)
+    w = stylegan.path_length(generator, pixels, "w", n=8)
+    assert z["distances"].shape == w["distances"].shape == (8,)
+    assert np.isfinite([z["ppl"], w["ppl"]]).all() and z["ppl"] > 0 and w["ppl"] > 0
