@@ -407,7 +407,7 @@ def synthesis_network(resolution=32, channels=1, w_dim=128, width=128, name="syn
     outputs.
 
     A 4x4 learned constant, then one block per doubling up to ``resolution``. Block r:
-    bilinear upsampling (but at 4x4), modulated 3x3 convolutions (one at 4x4, two above),
+    bilinear upsampling (not at 4x4), modulated 3x3 convolutions (one at 4x4, two above),
     each followed by noise, bias and LeakyReLU, then a toRGB (a modulated 1x1 convolution
     without demodulation) whose output is added to the upsampled image of the blocks before
     (the "skip" generator of StyleGAN2, Figure 7). Styles: each convolution and toRGB takes
@@ -422,19 +422,16 @@ def synthesis_network(resolution=32, channels=1, w_dim=128, width=128, name="syn
         keras.Input((r, r, 1), name=f"noise_{i}") for i, r in enumerate(_noise_sizes(resolution))
     ]
 
-    styles = [StyleOf(i, name=f"w_{i}")(ws) for i in range(n_ws)]
-
-    def style(i):
-        return styles[i]
+    style = [StyleOf(i, name=f"w_{i}")(ws) for i in range(n_ws)]
 
     def conv(h, filters, w_index, noise_index, name):
-        h = ModulatedConv2D(filters, 3, name=name)([h, style(w_index)])
+        h = ModulatedConv2D(filters, 3, name=name)([h, style[w_index]])
         h = NoiseInjection(name=f"{name}_noise")([h, noises[noise_index]])
         return layers.Activation(lrelu, name=f"{name}_lrelu")(h)
 
     h = ConstantInput(4, _channels(4, width), name="const")(ws)
     h = conv(h, _channels(4, width), 0, 0, "b4_conv")
-    rgb = ModulatedConv2D(channels, 1, demodulate=False, name="b4_rgb")([h, style(1)])
+    rgb = ModulatedConv2D(channels, 1, demodulate=False, name="b4_rgb")([h, style[1]])
     k = 1  # the next style
     for r in levels[1:]:
         h = layers.UpSampling2D(2, interpolation="bilinear", name=f"b{r}_up")(h)
@@ -444,7 +441,7 @@ def synthesis_network(resolution=32, channels=1, w_dim=128, width=128, name="syn
         rgb = layers.Add(name=f"b{r}_skip")(
             [
                 up,
-                ModulatedConv2D(channels, 1, demodulate=False, name=f"b{r}_rgb")([h, style(k + 2)]),
+                ModulatedConv2D(channels, 1, demodulate=False, name=f"b{r}_rgb")([h, style[k + 2]]),
             ]
         )
         k += 2
