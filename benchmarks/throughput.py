@@ -87,6 +87,19 @@ def tutorial_runner(ds, steps, batch_size):
     return run
 
 
+def measure(runners, per_round, rounds):
+    """``{clock: {name: [images per second of each round]}}`` of ``runners`` (name -> a
+    function that trains ``per_round`` images), in alternating rounds."""
+    rates = {clock: {name: [] for name in runners} for clock in CLOCKS}
+    for _ in range(rounds):
+        for name, run in runners.items():
+            start = {clock: read() for clock, read in CLOCKS.items()}
+            run()
+            for clock, read in CLOCKS.items():
+                rates[clock][name].append(per_round / (read() - start[clock]))
+    return rates
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=300)
@@ -107,14 +120,7 @@ def main():
     }
     for n in args.per_call:
         runners[f"train, {n} steps per call"] = engine_runner(ds, args.steps, n)
-    per_round = args.steps * args.batch_size
-    rates = {clock: {name: [] for name in runners} for clock in CLOCKS}
-    for _ in range(args.rounds):
-        for name, run in runners.items():
-            start = {clock: read() for clock, read in CLOCKS.items()}
-            run()
-            for clock, read in CLOCKS.items():
-                rates[clock][name].append(per_round / (read() - start[clock]))
+    rates = measure(runners, args.steps * args.batch_size, args.rounds)
     print(
         f"DCGAN (course default models), batch {args.batch_size}, "
         f"{args.steps} steps x {args.rounds} rounds"

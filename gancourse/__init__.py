@@ -51,6 +51,7 @@ SUBMODULES = (
     "pretrained",
     "runs",
     "sampling",
+    "stylegan",
     "toy",
     "training",
     "viz",

@@ -189,6 +189,12 @@ def _parser():
         help="DiffAugment policy, e.g. color,translation,cutout (Zhao et al. 2020)",
     )
     t.add_argument(
+        "--mixing",
+        type=float,
+        metavar="P",
+        help="stylegan: style mixing probability in [0, 1] (default: StyleGAN's 0.9)",
+    )
+    t.add_argument(
         "--strategy",
         choices=STRATEGIES,
         default="default",
@@ -452,6 +458,7 @@ def _train(args):
         r1_every=args.r1_every,
         augment=args.augment,
         lr_decay=args.lr_decay,
+        mixing=args.mixing,
     )
     name = f"{cfg.model}{'-' + cfg.scenario if cfg.scenario else ''}-{cfg.dataset}"
     out = args.out or config.runs_dir() / name

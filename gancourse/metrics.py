@@ -1,6 +1,7 @@
 """Sample-quality mathematics on feature vectors: Frechet distance and FID, KID, Inception
-Score, class coverage, precision and recall, and two memorisation checks; and the rule that
-decides whether a setting changed a score beyond the run-to-run noise. NumPy only.
+Score, class coverage, precision and recall, two memorisation checks and the perceptual path
+length; and the rule that decides whether a setting changed a score beyond the run-to-run
+noise. NumPy only.
 
 Every metric here but one compares *features* of images (rows of a matrix): turning images
 into features needs a network, and that lives in
@@ -398,7 +399,61 @@ def copy_check(
     )
 
 
+def perceptual_path_length(
+    mapping, synthesis, features, latent_dim, space="w", n=1000, epsilon=1e-4, trim=0.01, seed=0
+) -> dict:
+    """Perceptual path length (Karras, Laine & Aila 2019, 4.2): how much the picture changes,
+    in feature space, for a small step along an interpolation between two latent vectors.
+
+    PPL = E[ d(g(p(t)), g(p(t + epsilon))) / epsilon^2 ], d the squared Euclidean distance
+    of ``features`` (the paper uses VGG16 distances; the course uses its classifiers'
+    features), t ~ U(0, 1), and the path p between two endpoints z0, z1 ~ N(0, I):
+
+    - ``space="z"``: spherical interpolation (slerp) of the directions of z0 and z1, then
+      ``mapping``; the mapping network normalises z (pixel norm), so only directions count;
+    - ``space="w"``: linear interpolation between w0 = mapping(z0) and w1 = mapping(z1).
+
+    A smaller value means a smoother, less entangled latent space; the paper finds W's
+    smaller than Z's. ``mapping``: z -> w, ``synthesis``: w -> images, ``features``: images
+    -> feature rows, all NumPy in and out. The draws are, in this order from
+    ``np.random.default_rng(seed)``: z0 and z1 as ``standard_normal((2, n, latent_dim))``,
+    then t as ``uniform(0, 1, n)``. ``trim``: as in the paper, the distances below the
+    ``trim`` and above the ``1 - trim`` quantile are left out of the mean (0 keeps all).
+    Returns ``{"ppl": mean, "distances": the n scaled distances, "space": space}``."""
+    if space not in ("z", "w"):
+        raise MetricError(f"space must be 'z' or 'w', not {space!r}")
+    n = _whole_number(n, "n")
+    if not (isinstance(epsilon, float) and 0 < epsilon < 1):
+        raise MetricError(f"epsilon must be a small step such as 1e-4, not {epsilon!r}")
+    if not (isinstance(trim, (int, float)) and 0 <= trim < 0.5):
+        raise MetricError(f"trim must be a share in [0, 0.5) such as 0.01, not {trim!r}")
+    rng = np.random.default_rng(seed)
+    z0, z1 = rng.standard_normal((2, n, latent_dim))
+    t = rng.uniform(0.0, 1.0, n)[:, None]
+    if space == "z":
+        a, b = mapping(_slerp(z0, z1, t)), mapping(_slerp(z0, z1, t + epsilon))
+    else:
+        w0 = np.asarray(mapping(z0), np.float64)
+        w1 = np.asarray(mapping(z1), np.float64)
+        a, b = w0 + t * (w1 - w0), w0 + (t + epsilon) * (w1 - w0)
+    fa = np.asarray(features(synthesis(a)), np.float64).reshape(n, -1)
+    fb = np.asarray(features(synthesis(b)), np.float64).reshape(n, -1)
+    distances = np.sum((fa - fb) ** 2, axis=1) / epsilon**2
+    low, high = np.quantile(distances, [trim, 1.0 - trim])
+    kept = distances[(distances >= low) & (distances <= high)] if trim else distances
+    return {"ppl": float(kept.mean()), "distances": distances, "space": space}
+
+
 # =========================================================================== helpers
+
+
+def _slerp(z0, z1, t):
+    """Spherical interpolation of the directions of the rows of z0 and z1 (unit vectors
+    out): sin((1 - t) omega) / sin(omega) u0 + sin(t omega) / sin(omega) u1."""
+    u0 = z0 / np.linalg.norm(z0, axis=1, keepdims=True)
+    u1 = z1 / np.linalg.norm(z1, axis=1, keepdims=True)
+    omega = np.arccos(np.clip(np.sum(u0 * u1, axis=1, keepdims=True), -1.0, 1.0))
+    return (np.sin((1.0 - t) * omega) * u0 + np.sin(t * omega) * u1) / np.sin(omega)
 
 
 def _kth_neighbour_d2(f, k):

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import quiet_tensorflow
 
-quiet_tensorflow()
+tf = quiet_tensorflow()
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
@@ -29,6 +29,22 @@ from .errors import ModelError  # noqa: E402
 #: or UpSampling2D with that interpolation followed by a Conv2D. Defined with the run options.
 from .runs import SCENARIOS  # noqa: E402,F401
 from .runs import UPSAMPLINGS as UPSAMPLING  # noqa: E402
+
+
+class ReplicaSeedGenerator(keras.random.SeedGenerator):
+    """A ``keras.random.SeedGenerator`` whose draws differ between the replicas of a
+    ``tf.distribute`` strategy. Its state is mirrored, so a plain one would give every
+    replica the same latent vectors (and the same label flips, interpolation weights,
+    DiffAugment transforms and StyleGAN noise) for its share of the batch; this one folds the
+    replica's number into each seed. With one replica its draws are those of a plain
+    SeedGenerator."""
+
+    def next(self, ordered=True):
+        seed = super().next(ordered)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return seed
+        return tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
 
 
 @keras.saving.register_keras_serializable(package="gancourse")

@@ -27,7 +27,7 @@ from .config import quiet_tensorflow
 tf = quiet_tensorflow()
 import keras  # noqa: E402
 
-from . import models  # noqa: E402
+from . import models, stylegan  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .files import write_text  # noqa: E402
 from .weights import check_weights_file, load_checked, save_float16, sha256_of  # noqa: E402
@@ -44,6 +44,7 @@ BUILDERS = {
     "cgan_mlp_generator": models.cgan_mlp_generator,
     "clustered_generator": models.clustered_generator,
     "infogan_generator": models.infogan_generator,
+    "stylegan_generator": stylegan.stylegan_generator,
 }
 
 MACHINE = "2 CPU cores, no GPU"
@@ -225,6 +226,8 @@ def _builder_name(generator) -> str:
 def _builder_kwargs(generator, cfg) -> dict:
     """The builder arguments that rebuild ``generator`` (read off the model itself, so they
     stay right even if ``build_gan``'s defaults change later)."""
+    if generator.name == "stylegan_generator":
+        return stylegan.builder_kwargs(generator)
     if generator.name == "clustered_generator":  # the conditional generator inside, + prior
         inner = _builder_kwargs(
             next(m for m in generator.layers if isinstance(m, keras.Model)), cfg

@@ -31,7 +31,7 @@ from .errors import ConfigError, RunInUseError
 from .files import output_error, write_text
 
 #: The model kinds of the course (``training.build_gan``, ``gancourse train --model``).
-KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan", "infogan")
+KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan", "infogan", "stylegan")
 
 #: The models of notebook 03's DCGAN study (published parameter tables); dcgan only.
 SCENARIOS = ("baseline", "weak-d", "weak-g")
@@ -72,7 +72,8 @@ class RunConfig:
     penalty, lazy every k steps) and ``augment`` (a DiffAugment policy such as
     "color,translation,cutout"). ``lr_decay``: the share of the
     training, at its end, over which both learning rates fall linearly to 0 (0 = off; 0.5 =
-    the second half, as in pix2pix and CycleGAN).
+    the second half, as in pix2pix and CycleGAN). ``mixing``: stylegan only, the style
+    mixing probability in [0, 1] (None is StyleGAN's 0.9; see ``stylegan.StyleMixing``).
     """
 
     model: str = "dcgan"
@@ -97,6 +98,7 @@ class RunConfig:
     r1_every: int = 1
     augment: str | None = None
     lr_decay: float = 0.0
+    mixing: float | None = None
     # Facts about the dataset, filled in by validate() (written to config.json for readers).
     image_shape: tuple = field(default=(), compare=False)
     num_classes: int = field(default=0, compare=False)
@@ -182,6 +184,23 @@ class RunConfig:
                     f"--clusters conditions a cGAN on k-means clusters instead of classes: "
                     f"it applies to --model cgan only, not {self.model}."
                 )
+        if self.mixing is not None:
+            if self.model != "stylegan":
+                raise ConfigError(
+                    f"--mixing is StyleGAN's style mixing probability: it applies to "
+                    f"--model stylegan only, not {self.model}."
+                )
+            if not (_number(self.mixing) and 0 <= self.mixing <= 1):
+                raise ConfigError(
+                    f"--mixing must be a probability in [0, 1] such as 0.9 (0 = no style "
+                    f"mixing), not {self.mixing!r}."
+                )
+            self.mixing = float(self.mixing)
+        if self.model == "stylegan" and self.upsampling != "transpose":
+            raise ConfigError(
+                "--upsampling changes the DCGAN generators; the StyleGAN generator has its "
+                "own (bilinear upsampling and modulated convolutions): drop --upsampling."
+            )
         if self.projection and self.model != "cgan":
             raise ConfigError(
                 f"--projection is how a conditional discriminator takes its label: it "

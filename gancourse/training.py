@@ -23,7 +23,7 @@ from keras import ops  # noqa: E402
 from . import losses  # noqa: E402
 from .errors import ConfigError, ModelError  # noqa: E402
 from .files import write_text  # noqa: E402
-from .models import is_conditional, latent_dim_of  # noqa: E402
+from .models import ReplicaSeedGenerator, is_conditional, latent_dim_of  # noqa: E402
 from .runs import KINDS, LOSSES, RunConfig, load_config, run_lock  # noqa: E402
 from .sampling import (  # noqa: E402
     NOISE,
@@ -87,7 +87,7 @@ class GAN(keras.Model):
         self.latent_dim = latent_dim_of(generator)
         self.conditional = is_conditional(generator)
         self.noise = noise
-        self.seed_generator = _ReplicaSeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         self.ema_decay = ema
         self.ema_warmup = bool(ema_warmup)
         self.ema_generator = None
@@ -1055,6 +1055,7 @@ def build_gan(
     r1_every=1,
     augment=None,
     lr_decay=0.0,
+    mixing=None,
     strategy=None,
 ):
     """A compiled GAN of one of the course's kinds, with the course's default models and
@@ -1069,6 +1070,13 @@ def build_gan(
       ``num_classes`` values | 2 continuous codes], DCGAN D with a Q head; the information
       term weighs 1; Adam 1e-3 (G) and 2e-4 (D), beta_1 0.5, as the paper's MNIST code
       (:class:`InfoGAN`)
+    - ``stylegan``: a small StyleGAN2-style generator (:func:`gancourse.stylegan.
+      stylegan_generator`: mapping network, modulated convolutions, noise, style mixing with
+      probability ``mixing``, 0.9 by default) against the DCGAN discriminator; Adam with
+      beta_1 0.5, 2e-4 for D and 2e-3 for G (StyleGAN2's rate: with the equalised learning
+      rate G's weights are of order 1, so it needs steps ten times larger). StyleGAN's own
+      training choices are the options below: ``minibatch_std``, ``r1_gamma`` with
+      ``r1_every`` (lazy R1), the non-saturating loss (the default), an ``ema`` of G.
 
     The stabilising options of notebook 09, all off by default, combine freely where they
     apply (each is documented where it is implemented):
@@ -1087,11 +1095,17 @@ def build_gan(
     networks, optimizers, EMA generator and noise seeds are created, to train with
     ``train(..., strategy=strategy)``.
     """
-    from . import models
+    from . import models, stylegan
 
     image_shape = tuple(image_shape)
     if kind not in KINDS:
         raise ModelError(f"Unknown model kind {kind!r}. Known: {', '.join(KINDS)}.")
+    if mixing is not None and kind != "stylegan":
+        raise ModelError("mixing is StyleGAN's style mixing probability: use kind 'stylegan'.")
+    if kind == "stylegan" and upsampling != "transpose":
+        raise ModelError(
+            "upsampling changes the DCGAN generators; the StyleGAN generator has its own."
+        )
     if scenario and kind != "dcgan":
         raise ModelError("--scenario applies to the dcgan model only")
     arch = {
@@ -1149,6 +1163,18 @@ def build_gan(
                 num_classes=num_classes,
                 **common,
             )
+        elif kind == "stylegan":
+            g = stylegan.stylegan_generator(
+                image_shape,
+                latent_dim,
+                mixing=stylegan.MIXING if mixing is None else mixing,
+                seed=seed,
+            )
+            gan = GAN(
+                g, models.dcgan_discriminator(image_shape, width=width // 2, **d_opts), **common
+            )
+            if g_lr is None:
+                g_lr = stylegan.G_LR
         elif kind == "infogan":
             gan = InfoGAN(
                 models.infogan_generator(
@@ -1275,21 +1301,6 @@ def load_run(run_dir):
 
 
 # ---------------------------------------------------------------- distribution helpers
-
-
-class _ReplicaSeedGenerator(keras.random.SeedGenerator):
-    """A ``keras.random.SeedGenerator`` whose draws differ between the replicas of a
-    ``tf.distribute`` strategy. Its state is mirrored, so a plain one would give every
-    replica the same latent vectors (and the same label flips, interpolation weights and
-    DiffAugment transforms) for its share of the batch; this one folds the replica's number
-    into each seed. With one replica its draws are those of a plain SeedGenerator."""
-
-    def next(self, ordered=True):
-        seed = super().next(ordered)
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return seed
-        return tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
 
 
 def _run_if(condition, step, *args):

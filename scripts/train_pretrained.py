@@ -12,7 +12,8 @@ trainings run at once, at ``nice`` 5 so the machine stays usable.
 
 Each run stops at its CPU-time budget or, for CIFAR-10, after its 20 epochs (see ``PLAN``); on
 2 CPU cores without a GPU the first four take about two and a half hours, most of it CIFAR-10
-(134 minutes of CPU time), and the InfoGAN one CPU-hour. The wall and CPU time of every
+(134 minutes of CPU time), the InfoGAN one CPU-hour and the StyleGAN two
+(``--only stylegan-fashion_mnist``). The wall and CPU time of every
 generator are in the manifest.
 """
 
@@ -49,6 +50,11 @@ CLUSTERED = ["--clusters", "40"]
 #: The InfoGAN generator (notebook 10): the paper's 62 noise numbers (+ a categorical code of
 #: 10 values and 2 continuous codes), the same recipe, one CPU-hour.
 INFOGAN = ["--latent-dim", "62"] + RECIPE
+#: The StyleGAN generator (notebook 13): ``gancourse train --model stylegan`` (the small
+#: StyleGAN2-style generator of gancourse.stylegan against the DCGAN discriminator, style
+#: mixing 0.9) with StyleGAN's minibatch standard deviation in D and the same recipe, for
+#: two CPU-hours.
+STYLEGAN = ["--minibatch-std"] + RECIPE
 #: The conditional generator's discriminator is a projection discriminator (``--projection``,
 #: Miyato & Koyama 2018): at the same budget it drew the requested class far more often.
 PLAN = {
@@ -57,6 +63,7 @@ PLAN = {
     "dcgan-mnist": ("cgan", "mnist", 3766, CLUSTERED + RECIPE),
     "cgan-fashion_mnist": ("cgan", "fashion_mnist", 2376, RECIPE + ["--projection"]),
     "infogan-mnist": ("infogan", "mnist", 3600, INFOGAN),
+    "stylegan-fashion_mnist": ("stylegan", "fashion_mnist", 7200, STYLEGAN),
 }
 MAX_EPOCHS = 500
 
@@ -77,6 +84,9 @@ NOTES_ONE_HOUR = (
     "trained for a CPU-time budget of one hour (--time-budget 3600 with --budget-clock cpu); "
     "one thread, with other jobs sharing the 2 cores (the CPU-time budget does not count "
     "their time); wall_time_s is the sum of the epoch times"
+)
+NOTES_TWO_HOURS = NOTES_ONE_HOUR.replace(
+    "one hour (--time-budget 3600", "two hours (--time-budget 7200"
 )
 NOTES_FIXED_EPOCHS = (
     "trained for a fixed number of epochs, as many as the previous version of this generator; "
@@ -164,7 +174,9 @@ def export_all(names, runs):
         run = Path(runs) / name
         cmd = shlex.join(command(name, runs))
         model, _, budget, _ = PLAN[name]
-        notes = NOTES_ONE_HOUR if budget == 3600 else NOTES if budget else NOTES_FIXED_EPOCHS
+        notes = {3600: NOTES_ONE_HOUR, 7200: NOTES_TWO_HOURS, None: NOTES_FIXED_EPOCHS}.get(
+            budget, NOTES
+        )
         path = pretrained.export(run, name, command=cmd, notes=notes)
         entry = pretrained.info(name)
         print(

@@ -41,7 +41,7 @@ def test_unknown_dataset_is_a_clear_error(capsys):
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["train", "--model", "stylegan"], "invalid choice: 'stylegan'"),
+        (["train", "--model", "biggan"], "invalid choice: 'biggan'"),
         (["train", "--epochs", "0"], "expected a positive integer, got 0"),
         (["train", "--batch-size", "x"], "expected a positive integer, got 'x'"),
         (["sample"], "one of the arguments --run --pretrained is required"),
