@@ -1035,6 +1035,12 @@ def _check_data(gan, dataset, replicas):
     if got is not None and (
         len(got) != len(want) or any(g is not None and g != w for g, w in zip(got, want))
     ):
+        if not isinstance(gan, GAN):  # a translator: the first images of a batch go in
+            raise ModelError(
+                f"The data's first images have shape {got} but this model translates images "
+                f"of shape {want}: give it batches built for its task "
+                f"(data.translation_pipeline) or build it for the data."
+            )
         raise ModelError(
             f"The data are images of shape {got} but this GAN makes and judges "
             f"images of shape {want}. Build the GAN for the data (e.g. "
