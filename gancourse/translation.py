@@ -281,12 +281,12 @@ class Translator(AdversarialModel):
                     else ""
                 )
             )
-        if images.size and not (
-            np.isfinite(images).all() and -1.0 <= images.min() and images.max() <= 1.0
-        ):
+        if not np.isfinite(images).all():
+            raise ModelError(f"{what} contain NaN or infinite values: give pixels in [-1, 1]")
+        if images.size and not (-1.0 <= images.min() and images.max() <= 1.0):
             raise ModelError(
                 f"{what} must be pixels in [-1, 1] (uint8 images: data.to_model_range(x)), "
-                f"not values in [{np.nanmin(images):g}, {np.nanmax(images):g}]"
+                f"not values in [{images.min():g}, {images.max():g}]"
             )
         return images
 

@@ -335,6 +335,25 @@ def test_resume_continues_where_it_stopped(tmp_path, kind):
         assert any((tmp_path / run / "tensorboard").iterdir())
 
 
+def test_nan_guard_and_time_budget_watch_the_translators(tmp_path):
+    grey, colour = next(iter(paired_batches(n=8)))
+    poisoned = colour.numpy().copy()
+    poisoned[0, 0, 0, 0] = np.nan
+    bad = tf.data.Dataset.from_tensors((grey, poisoned)).repeat(4)
+    model = tiny_pix2pix()
+    with pytest.raises(ModelError, match="NaN"):
+        model.set_preview(grey, poisoned)
+    model.set_preview(grey, colour)
+    with pytest.raises(gc.TrainingError, match="l1"):
+        gc.train(model, bad, 2, run_dir=tmp_path / "nan", progress=False)
+    assert not list((tmp_path / "nan" / "checkpoints").glob("*.index"))  # nothing saved
+    model = tiny_cyclegan()
+    many = unpaired_batches().repeat(50)  # 200 batches an epoch
+    gc.train(model, many, 5, run_dir=tmp_path / "budget", time_budget=1e-3, progress=False)
+    rows = json.loads((tmp_path / "budget" / "history.json").read_text())
+    assert len(rows) == 1 and int(model.g_optimizer.iterations) == 10  # stopped after one call
+
+
 def test_ema_of_the_translator_is_kept_and_used():
     model = tiny_pix2pix(ema=0.9)
     model.fit(paired_batches(), epochs=1, verbose=0)
