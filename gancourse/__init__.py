@@ -5,6 +5,7 @@ The main names (each also in its module):
 - data:      ``load_dataset``, ``make_pipeline``, ``image_pipeline``, ``dataset_info``
 - models:    ``gancourse.models`` builders (MLP, DCGAN, conditional, critic, scenarios)
 - training:  ``GAN``, ``WGAN``, ``ConditionalGAN``, ``build_gan``, ``train``; ``InfoGAN``
+- translation: ``Pix2Pix``, ``CycleGAN``, ``build_translator`` (image-to-image translation)
 - sampling:  ``gancourse.sampling.sample_latent`` / ``sample_codes`` / ``generate_images``
 - runs:      ``RunConfig``, the record of what a training run is
 - pictures:  ``gancourse.viz``; toys: ``gancourse.toy``; metrics: ``gancourse.metrics``
@@ -54,6 +55,7 @@ SUBMODULES = (
     "stylegan",
     "toy",
     "training",
+    "translation",
     "viz",
     "weights",
     "widgets",
@@ -68,6 +70,9 @@ _LAZY_NAMES = {
     "build_gan": "training",
     "train": "training",
     "make_strategy": "training",
+    "Pix2Pix": "translation",
+    "CycleGAN": "translation",
+    "build_translator": "translation",
 }
 
 __all__ = [

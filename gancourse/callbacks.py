@@ -32,7 +32,9 @@ class SampleGrid(keras.callbacks.Callback):
     At the end, all saved grids become ``timeline.gif`` next to ``out_dir``.
 
     For a conditional GAN each row is one class and each column one noise vector; for an
-    InfoGAN each row is one value of its categorical code.
+    InfoGAN each row is one value of its categorical code. A model with a
+    ``preview_images()`` method (the translators of :mod:`gancourse.translation`) draws its
+    own grid from fixed inputs: it returns ``(images, ncols)``.
     ``grids`` maps epoch -> uint8 picture for this session's grids.
     """
 
@@ -61,6 +63,8 @@ class SampleGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         gan = self.model
         sizes = getattr(gan, "code_sizes", None)
+        if hasattr(gan, "preview_images"):
+            return
         if sizes:  # an InfoGAN: a row per value of its categorical code, as for classes
             self.labels = None
             self.z, self.ncols = code_grid(
@@ -91,6 +95,8 @@ class SampleGrid(keras.callbacks.Callback):
             print(f"epoch {epoch + 1}")
 
     def render(self):
+        if hasattr(self.model, "preview_images"):
+            return viz.image_grid(*self.model.preview_images())
         images = generate_images(self.model.sampling_generator(), self.z, self.labels)
         return viz.image_grid(images, self.ncols)
 

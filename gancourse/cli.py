@@ -1,7 +1,8 @@
 """Command line: ``gancourse data|train|sample|evaluate|invert ...`` (see ``gancourse --help``).
 
 The CLI calls the same functions as the notebooks: ``data.load_dataset``,
-``training.build_gan`` and ``training.train``. It imports TensorFlow only inside the commands
+``training.build_gan`` (``translation.build_translator`` for pix2pix and CycleGAN) and
+``training.train``. It imports TensorFlow only inside the commands
 that need it, so ``--version``, ``--help`` and ``data list`` answer at once, and it checks
 every option (with :class:`gancourse.runs.RunConfig`) before it writes anything.
 """
@@ -15,7 +16,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .runs import KINDS, LOSSES, NOISES, SCENARIOS, UPSAMPLINGS, RunConfig
+from .data import TRANSLATION_TASKS
+from .runs import LOSSES, MODELS, NOISES, SCENARIOS, TRANSLATORS, UPSAMPLINGS, RunConfig
 from .version import __version__
 
 DEFAULTS = RunConfig()
@@ -76,8 +78,17 @@ def _parser():
     t = sub.add_parser(
         "train", help="train a GAN; re-running the same command resumes", formatter_class=fmt
     )
-    t.add_argument("--model", choices=KINDS, default=DEFAULTS.model, help="kind of GAN")
-    t.add_argument("--dataset", default=DEFAULTS.dataset, help="mnist, fashion_mnist or cifar10")
+    t.add_argument(
+        "--model",
+        choices=MODELS,
+        default=DEFAULTS.model,
+        help="kind of GAN, or an image-to-image translator (pix2pix, cyclegan: give --task)",
+    )
+    t.add_argument(
+        "--dataset",
+        help=f"mnist, fashion_mnist or cifar10 (default: {DEFAULTS.dataset}; for a translator, "
+        "the first its --task is built from)",
+    )
     t.add_argument(
         "--epochs", type=_positive, default=10, help="train until this many epochs are done"
     )
@@ -187,6 +198,37 @@ def _parser():
         "--augment",
         metavar="POLICY",
         help="DiffAugment policy, e.g. color,translation,cutout (Zhao et al. 2020)",
+    )
+    tr = t.add_argument_group("image-to-image translation (--model pix2pix or cyclegan)")
+    tr.add_argument(
+        "--task",
+        choices=list(TRANSLATION_TASKS),
+        help="; ".join(
+            f"{s.name}: {s.model}, {' or '.join(s.datasets)}, {s.description}"
+            for s in TRANSLATION_TASKS.values()
+        ),
+    )
+    tr.add_argument(
+        "--l1-weight", type=float, help="pix2pix: lambda, the weight of the L1 term (default 100)"
+    )
+    tr.add_argument(
+        "--gan-weight",
+        type=float,
+        help="pix2pix: weight of the GAN term (default 1; 0 trains on L1 alone, without D)",
+    )
+    tr.add_argument(
+        "--no-skips",
+        dest="skips",
+        action="store_false",
+        help="pix2pix: a plain encoder-decoder instead of the U-Net (for the ablation)",
+    )
+    tr.add_argument(
+        "--cycle-weight", type=float, help="cyclegan: lambda of the cycle loss (default 10)"
+    )
+    tr.add_argument(
+        "--identity-weight",
+        type=float,
+        help="cyclegan: weight of the identity loss (default 5; 0 = off)",
     )
     t.add_argument(
         "--mixing",
@@ -435,9 +477,14 @@ def _train(args):
     from . import config
     from .errors import ConfigError, RunInUseError
 
+    translator = args.model in TRANSLATORS
+    dataset = args.dataset
+    if dataset is None:
+        task = TRANSLATION_TASKS.get(args.task) if translator else None
+        dataset = task.datasets[0] if task else DEFAULTS.dataset
     cfg = RunConfig(
         model=args.model,
-        dataset=args.dataset,
+        dataset=dataset,
         scenario=args.scenario,
         latent_dim=args.latent_dim,
         batch_size=args.batch_size,
@@ -459,8 +506,16 @@ def _train(args):
         augment=args.augment,
         lr_decay=args.lr_decay,
         mixing=args.mixing,
+        task=args.task,
+        l1_weight=args.l1_weight,
+        gan_weight=args.gan_weight,
+        skips=args.skips,
+        cycle_weight=args.cycle_weight,
+        identity_weight=args.identity_weight,
     )
     name = f"{cfg.model}{'-' + cfg.scenario if cfg.scenario else ''}-{cfg.dataset}"
+    if translator:
+        name = f"{cfg.model}-{cfg.task}-{cfg.dataset}"
     out = args.out or config.runs_dir() / name
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; the run needs a folder. Choose another --out.")
@@ -468,26 +523,13 @@ def _train(args):
 
     from . import data, training
 
-    ds = data.load_dataset(cfg.dataset)
-    available = min(len(ds.x_train), cfg.subset or len(ds.x_train))
-    if cfg.batch_size > available:
-        raise ConfigError(
-            f"--batch-size {cfg.batch_size} is larger than the {available} training "
-            f"images; use a batch size of at most {available}."
-        )
     config.seed_everything(cfg.seed)
-    x = ds.x_train[:available]
-    labels = ds.y_train[:available] if cfg.model == "cgan" else None
-    if cfg.clusters:
-        print(f"Clustering the {available} training images into {cfg.clusters} (k-means) ...")
-        labels = data.cluster_labels(x, cfg.clusters, cfg.seed)
-    pipe = data.make_pipeline(
-        x,
-        labels,
-        batch_size=cfg.batch_size,
-        subset=cfg.subset,
-        seed=cfg.seed,
-    )
+    if translator:  # the task's pipeline checks the batch size against its images
+        pipe = data.translation_pipeline(
+            cfg.task, cfg.dataset, batch_size=cfg.batch_size, subset=cfg.subset, seed=cfg.seed
+        )
+    else:
+        pipe, x, labels = _gan_pipeline(cfg)
     strategy = training.make_strategy(args.strategy)
     replicas = strategy.num_replicas_in_sync
     if args.strategy != "default":
@@ -500,7 +542,13 @@ def _train(args):
             f"--batch-size {cfg.batch_size} does not split evenly over the {replicas} "
             f"replicas: use a multiple of {replicas}, e.g. {replicas * 32}."
         )
-    gan = training.gan_from_config(cfg, strategy=strategy)
+    if translator:
+        from . import translation
+
+        gan = translation.translator_from_config(cfg, strategy=strategy)
+        gan.set_preview(*data.translation_examples(cfg.task, cfg.dataset, "test"))
+    else:
+        gan = training.gan_from_config(cfg, strategy=strategy)
     created = not out.exists()
     print(f"Training {cfg.model} on {cfg.dataset} for {args.epochs} epochs -> {out}")
     try:
@@ -531,6 +579,34 @@ def _train(args):
         f"Done. Grids in {out / 'samples'}, timeline {out / 'timeline.gif'}, "
         f"losses {out / 'losses.png'}, history {out / 'history.csv'}."
     )
+
+
+def _gan_pipeline(cfg):
+    """``(pipeline, images, labels)`` of a GAN's run: its training images, with the labels
+    (or k-means clusters) a conditional GAN needs."""
+    from . import data
+    from .errors import ConfigError
+
+    ds = data.load_dataset(cfg.dataset)
+    available = min(len(ds.x_train), cfg.subset or len(ds.x_train))
+    if cfg.batch_size > available:
+        raise ConfigError(
+            f"--batch-size {cfg.batch_size} is larger than the {available} training "
+            f"images; use a batch size of at most {available}."
+        )
+    x = ds.x_train[:available]
+    labels = ds.y_train[:available] if cfg.model == "cgan" else None
+    if cfg.clusters:
+        print(f"Clustering the {available} training images into {cfg.clusters} (k-means) ...")
+        labels = data.cluster_labels(x, cfg.clusters, cfg.seed)
+    pipe = data.make_pipeline(
+        x,
+        labels,
+        batch_size=cfg.batch_size,
+        subset=cfg.subset,
+        seed=cfg.seed,
+    )
+    return pipe, x, labels
 
 
 def _sample(args):

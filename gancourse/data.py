@@ -258,6 +258,224 @@ def image_pipeline(
     )
 
 
+# ---------------------------------------------------------------- image-to-image translation
+
+
+@dataclass(frozen=True)
+class TranslationTask:
+    """An image-to-image task built from the course's datasets: which model learns it
+    (``pix2pix`` from pairs, ``cyclegan`` from two unpaired sets), on which datasets, and
+    what goes in and out."""
+
+    name: str
+    model: str
+    datasets: tuple
+    description: str
+
+    @property
+    def paired(self) -> bool:
+        return self.model == "pix2pix"
+
+
+#: The translation tasks (``gancourse train --model pix2pix|cyclegan --task NAME``). Every one
+#: is built from MNIST, Fashion-MNIST or CIFAR-10 inside the tf.data pipeline: no download.
+TRANSLATION_TASKS = {
+    t.name: t
+    for t in (
+        TranslationTask(
+            "colorize", "pix2pix", ("cifar10",), "greyscale -> colour CIFAR-10 images (paired)"
+        ),
+        TranslationTask(
+            "edges",
+            "pix2pix",
+            ("fashion_mnist", "mnist"),
+            "Sobel edge map -> the image it came from (paired)",
+        ),
+        TranslationTask(
+            "mnist-texture",
+            "cyclegan",
+            ("mnist",),
+            "digits on black <-> digits blended into CIFAR-10 patches, as MNIST-M (unpaired)",
+        ),
+        TranslationTask("cat-dog", "cyclegan", ("cifar10",), "CIFAR-10 cats <-> dogs (unpaired)"),
+    )
+}
+
+#: The two CIFAR-10 classes of the ``cat-dog`` task (cat, dog).
+CAT_DOG = (3, 5)
+
+
+def get_task(name, dataset=None) -> TranslationTask:
+    """The translation task ``name``; with ``dataset``, also check that the task is built
+    from it. Unknown names and datasets get a :class:`ConfigError` listing the known ones."""
+    if name not in TRANSLATION_TASKS:
+        raise ConfigError(
+            f"Unknown translation task {name!r}. Known: "
+            + "; ".join(
+                f"{t.name} ({t.model}: {t.description})" for t in TRANSLATION_TASKS.values()
+            )
+            + "."
+        )
+    task = TRANSLATION_TASKS[name]
+    if dataset is not None and get_spec(dataset).name not in task.datasets:
+        raise ConfigError(
+            f"The task {name} is built from {' or '.join(task.datasets)}, not {dataset!r}: "
+            f"use --dataset {task.datasets[0]} (or leave --dataset out)."
+        )
+    return task
+
+
+def task_shapes(name, dataset=None) -> tuple:
+    """``(shape_a, shape_b)``: one image of each side of a task (input and output for
+    pix2pix, the two domains for CycleGAN), channels last."""
+    task = get_task(name, dataset)
+    h, w, c = get_spec(dataset or task.datasets[0]).model_shape
+    if name == "colorize":
+        return (h, w, 1), (h, w, 3)
+    if name == "mnist-texture":  # both sides in colour: the identity loss needs equal shapes
+        return (h, w, 3), (h, w, 3)
+    return (h, w, c), (h, w, c)
+
+
+def grayscale(images):
+    """RGB images in [-1, 1] -> one-channel luma (``tf.image.rgb_to_grayscale``, ITU-R 601
+    weights), as a tf op. The weights sum to 1, so [-1, 1] stays [-1, 1]."""
+    import tensorflow as tf
+
+    return tf.image.rgb_to_grayscale(images)
+
+
+def sobel_edges(images):
+    """One-channel images in [-1, 1] -> their Sobel edge strength, as images in [-1, 1]
+    (a tf op): sqrt(gx^2 + gy^2) of the image on a [0, 1] scale, divided by 4 (the
+    response to a full black-to-white step) and clipped at 1. A flat region has no edge and
+    comes out black (-1); the frame is mirrored, so the border makes no edge."""
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images, tf.float32)
+    batched = images if images.shape.rank == 4 else images[None]
+    g = tf.image.sobel_edges((batched + 1.0) / 2.0)  # (n, H, W, 1, 2): d/dy, d/dx
+    strength = tf.sqrt(tf.reduce_sum(tf.square(g), axis=-1))
+    edges = tf.clip_by_value(strength / 4.0, 0.0, 1.0) * 2.0 - 1.0
+    return edges if images.shape.rank == 4 else edges[0]
+
+
+def blend_digits(digits, textures):
+    """Digits on texture, as MNIST-M (Ganin et al. 2016): |texture - digit| per pixel and
+    channel on a [0, 1] scale, from one-channel digits and RGB textures in [-1, 1] (a tf op;
+    result in [-1, 1]). Off the digit the texture stays as it is; on its strokes the colours
+    are inverted, so the digit keeps its exact shape but has no colour of its own."""
+    import tensorflow as tf
+
+    d = (tf.convert_to_tensor(digits, tf.float32) + 1.0) / 2.0
+    t = (tf.convert_to_tensor(textures, tf.float32) + 1.0) / 2.0
+    return tf.abs(t - d) * 2.0 - 1.0
+
+
+def translation_pipeline(
+    task,
+    dataset=None,
+    split: str = "train",
+    batch_size: int = 64,
+    subset: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+):
+    """A ``tf.data.Dataset`` of ``(a, b)`` batches in [-1, 1] for a translation task:
+
+    - ``colorize`` (CIFAR-10): a = the greyscale of b (:func:`grayscale`), b = the image;
+    - ``edges`` (Fashion-MNIST or MNIST): a = the Sobel edges of b (:func:`sobel_edges`);
+    - ``mnist-texture`` (MNIST): a = a digit on black (as RGB), b = *another* digit blended
+      into a random 28x28 patch of a CIFAR-10 image of the same split (:func:`blend_digits`).
+      The first half of the split gives the a side, the second half the b side, so no digit
+      appears on both: the sets are unpaired;
+    - ``cat-dog`` (CIFAR-10): a = cats, b = dogs, unpaired.
+
+    Paired tasks give one batch per ``batch_size`` images; unpaired ones draw each side in
+    its own shuffled order, as many batches as the larger side fills. ``subset``: the first
+    ``subset`` images (of each side). ``shuffle=False`` keeps the split's order (for
+    held-out examples; :func:`translation_examples`).
+    """
+    import tensorflow as tf
+
+    task = get_task(task, dataset)
+    spec = get_spec(dataset or task.datasets[0])
+    if split not in ("train", "test"):
+        raise ConfigError(f"split must be 'train' or 'test', not {split!r}.")
+    if subset is not None and (
+        isinstance(subset, bool) or not isinstance(subset, (int, np.integer)) or subset < 1
+    ):
+        raise ConfigError(f"subset must be a whole number of images >= 1, or None, not {subset!r}.")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ConfigError(f"batch_size must be a whole number >= 1, not {batch_size!r}.")
+    x, y = load_dataset(spec.name).split(split)
+    if task.name in ("colorize", "edges"):
+        pair = grayscale if task.name == "colorize" else sobel_edges
+        images = _images(x, subset, shuffle, seed, batch_size, task.name)
+        ds = images.map(lambda b: (pair(b), b), num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    if task.name == "cat-dog":
+        a = _images(x[y == CAT_DOG[0]], subset, shuffle, seed, batch_size, "cats")
+        b = _images(x[y == CAT_DOG[1]], subset, shuffle, seed + 1, batch_size, "dogs")
+        sizes = (int((y == CAT_DOG[0]).sum()), int((y == CAT_DOG[1]).sum()))
+    else:
+        half = len(x) // 2
+        a = _images(x[:half], subset, shuffle, seed, batch_size, "digits")
+        a = a.map(lambda d: tf.image.grayscale_to_rgb(d))
+        b = _images(x[half:], subset, shuffle, seed + 1, batch_size, "digits")
+        cifar = load_dataset("cifar10").split(split)[0]
+        textures = _images(cifar, subset, shuffle, seed + 2, 1, "")
+        b = tf.data.Dataset.zip((b, textures.repeat(), tf.data.Dataset.counter()))
+        side = spec.image_shape[0]
+
+        def on_texture(digit, texture, i):
+            patch = tf.image.stateless_random_crop(texture, (side, side, 3), tf.stack([seed, i]))
+            return blend_digits(digit, patch)
+
+        b = b.map(on_texture, num_parallel_calls=tf.data.AUTOTUNE)
+        sizes = (half, len(x) - half)
+    sizes = tuple(min(n, subset or n) for n in sizes)
+    steps = max(sizes) // batch_size
+    ds = tf.data.Dataset.zip((a.repeat(), b.repeat())).take(steps * batch_size)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def translation_examples(task, dataset=None, split: str = "test", n: int = 8):
+    """``(a, b)``: the first ``n`` examples of each side of a task's ``split`` as NumPy
+    arrays in [-1, 1] (pairs for pix2pix's tasks), e.g. held-out images to translate."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"n must be a whole number of examples >= 1, not {n!r}.")
+    ds = translation_pipeline(task, dataset, split, batch_size=int(n), shuffle=False)
+    a, b = next(iter(ds))
+    return a.numpy(), b.numpy()
+
+
+def _images(x, subset, shuffle, seed, batch_size, what):
+    """Single images of a uint8 array, scaled to [-1, 1] with a channel axis; the uint8
+    array is cached and shuffled (a quarter of the memory of float32)."""
+    import tensorflow as tf
+
+    x = np.asarray(x)[:subset]
+    if what and batch_size > len(x):
+        raise ConfigError(
+            f"batch_size {batch_size} is larger than the {len(x)} {what} images: lower the "
+            f"batch size or use more data."
+        )
+    ds = tf.data.Dataset.from_tensor_slices(x).cache()
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+
+    def scale(img):
+        img = tf.cast(img, tf.float32) / 127.5 - 1.0
+        return img[..., None] if x.ndim == 3 else img
+
+    return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
+
+
 def cluster_labels(x, k: int, seed: int = 0, iterations: int = 50) -> np.ndarray:
     """Pseudo-labels without the real labels: the k-means cluster (0..k-1) of every image.
 

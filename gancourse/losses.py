@@ -8,6 +8,11 @@
                               G minimises -E[D(G(z))]     (Lim & Ye 2017; SAGAN, BigGAN)
 - R1 penalty:                 gamma/2 * E[||grad D(x)||^2] on real data (Mescheder et al. 2018)
 - InfoGAN information term:   -log Q(c | G(z, c)), bounds I(c; G(z, c))  (Chen et al. 2016)
+- pix2pix generator:          non-saturating GAN term + lambda * E|y - G(x)|  (Isola et al. 2017)
+- least squares (LSGAN):      D minimises E[(D(y) - 1)^2] + E[D(G(x))^2],
+                              G minimises E[(D(G(x)) - 1)^2]    (Mao et al. 2017; CycleGAN)
+- cycle consistency:          E|F(G(x)) - x| + E|G(F(y)) - y|   (Zhu et al. 2017)
+- identity:                   E|F(x) - x| + E|G(y) - y|         (Zhu et al. 2017, after Taigman)
 
 Label tricks for the discriminator: one-sided label smoothing (real targets 1 - s) and
 noisy labels (a fraction of targets flipped).
@@ -147,6 +152,51 @@ def gradient_penalty(critic, real, fake, labels=None, eps=1e-12, seed=None):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def l1_distance(a, b):
+    """Mean absolute difference of two batches of images: E|a - b| (the "L1" of pix2pix)."""
+    return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
+
+
+def pix2pix_generator_loss(fake_logits, target, output, l1_weight=100.0, gan_weight=1.0):
+    """The pix2pix generator's objective (Isola et al. 2017, eq. 4): ``gan_weight`` times
+    the non-saturating GAN term on D's logits for (input, output) plus ``l1_weight`` (their
+    lambda, 100) times the L1 distance from the output to the true target. The GAN term
+    pushes towards outputs D takes for real ones (sharp, colourful); the L1 term towards the
+    truth pixel by pixel (right on average, hence blurry or brown when several answers are
+    plausible)."""
+    return gan_weight * generator_loss(fake_logits) + l1_weight * l1_distance(target, output)
+
+
+def lsgan_discriminator_loss(real_scores, fake_scores):
+    """Least-squares GAN loss of D (Mao et al. 2017): E[(D(y) - 1)^2] + E[D(G(x))^2],
+    from D's raw scores (no sigmoid). CycleGAN trains with it: the squares keep pushing
+    fakes that are already on the right side of the boundary, and its gradients do not
+    vanish as the cross-entropy's do."""
+    real_scores, fake_scores = ops.cast(real_scores, "float32"), ops.cast(fake_scores, "float32")
+    return ops.mean(ops.square(real_scores - 1.0)) + ops.mean(ops.square(fake_scores))
+
+
+def lsgan_generator_loss(fake_scores):
+    """Least-squares GAN loss of G: E[(D(G(x)) - 1)^2] (G wants its fakes scored as real)."""
+    return ops.mean(ops.square(ops.cast(fake_scores, "float32") - 1.0))
+
+
+def cycle_loss(real_a, cycled_a, real_b, cycled_b):
+    """Cycle consistency (Zhu et al. 2017, eq. 2): E|F(G(a)) - a| + E|G(F(b)) - b|, from
+    each domain's real images and their round trips. Without pairs, nothing else ties an
+    output to its input: G could map every a to any plausible b; going there and back
+    must give the input again."""
+    return l1_distance(real_a, cycled_a) + l1_distance(real_b, cycled_b)
+
+
+def identity_loss(real_a, same_a, real_b, same_b):
+    """Identity loss (Zhu et al. 2017, 5.2, after Taigman et al. 2017): E|F(a) - a| +
+    E|G(b) - b|, where ``same_a`` = F(a) is the B->A generator applied to an image that is
+    already in A. It asks each generator to leave images of its target domain alone, which
+    keeps colours from drifting."""
+    return l1_distance(real_a, same_a) + l1_distance(real_b, same_b)
 
 
 def _bce(targets, logits):

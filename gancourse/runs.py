@@ -26,12 +26,47 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .data import get_spec
+from .data import TRANSLATION_TASKS, get_spec, get_task
 from .errors import ConfigError, RunInUseError
 from .files import output_error, write_text
 
 #: The model kinds of the course (``training.build_gan``, ``gancourse train --model``).
 KINDS = ("gan", "dcgan", "wgan", "wgan-gp", "cgan", "infogan", "stylegan")
+
+#: The image-to-image translators (``translation.build_translator``): pix2pix learns from
+#: pairs, CycleGAN from two unpaired sets; each trains on a ``task`` of
+#: ``data.TRANSLATION_TASKS``.
+TRANSLATORS = ("pix2pix", "cyclegan")
+
+#: Everything ``gancourse train --model`` trains.
+MODELS = KINDS + TRANSLATORS
+
+#: The options of the unconditional and conditional GANs that a translator does not have,
+#: with their defaults (a translator's run must leave them there).
+GAN_ONLY = (
+    "scenario",
+    "latent_dim",
+    "noise",
+    "spectral_norm",
+    "minibatch_std",
+    "projection",
+    "clusters",
+    "upsampling",
+    "loss",
+    "r1_gamma",
+    "r1_every",
+    "augment",
+)
+
+#: The translators' own options, with the model they belong to.
+TRANSLATOR_ONLY = {
+    "task": TRANSLATORS,
+    "l1_weight": ("pix2pix",),
+    "gan_weight": ("pix2pix",),
+    "skips": ("pix2pix",),
+    "cycle_weight": ("cyclegan",),
+    "identity_weight": ("cyclegan",),
+}
 
 #: The models of notebook 03's DCGAN study (published parameter tables); dcgan only.
 SCENARIOS = ("baseline", "weak-d", "weak-g")
@@ -74,6 +109,14 @@ class RunConfig:
     training, at its end, over which both learning rates fall linearly to 0 (0 = off; 0.5 =
     the second half, as in pix2pix and CycleGAN). ``mixing``: stylegan only, the style
     mixing probability in [0, 1] (None is StyleGAN's 0.9; see ``stylegan.StyleMixing``).
+
+    The translators (``model`` pix2pix or cyclegan, see ``translation.build_translator``)
+    need a ``task`` (one of ``data.TRANSLATION_TASKS``; ``dataset`` must be one it is built
+    from) and have their own options, None for the model's default: ``l1_weight`` (pix2pix's
+    lambda, 100), ``gan_weight`` (of pix2pix's adversarial term, 1; 0 trains on L1 alone),
+    ``skips`` (pix2pix: the U-Net's skip connections, or a plain encoder-decoder),
+    ``cycle_weight`` (CycleGAN's lambda, 10) and ``identity_weight`` (5, half of lambda as
+    in the paper's code).
     """
 
     model: str = "dcgan"
@@ -99,6 +142,12 @@ class RunConfig:
     augment: str | None = None
     lr_decay: float = 0.0
     mixing: float | None = None
+    task: str | None = None
+    l1_weight: float | None = None
+    gan_weight: float | None = None
+    skips: bool = True
+    cycle_weight: float | None = None
+    identity_weight: float | None = None
     # Facts about the dataset, filled in by validate() (written to config.json for readers).
     image_shape: tuple = field(default=(), compare=False)
     num_classes: int = field(default=0, compare=False)
@@ -109,10 +158,11 @@ class RunConfig:
     def validate(self) -> RunConfig:
         """Check every option's range; raise :class:`ConfigError` naming the option and the
         accepted values. Fills in ``image_shape`` and ``num_classes`` from the dataset."""
-        if self.model not in KINDS:
-            raise ConfigError(f"--model must be one of {', '.join(KINDS)}, not {self.model!r}.")
+        if self.model not in MODELS:
+            raise ConfigError(f"--model must be one of {', '.join(MODELS)}, not {self.model!r}.")
         spec = get_spec(self.dataset)  # UnknownDatasetError lists the known names
         self.dataset = spec.name
+        self._check_translation()
         if self.scenario is not None:
             if self.scenario not in SCENARIOS:
                 raise ConfigError(
@@ -209,6 +259,52 @@ class RunConfig:
         self.image_shape = tuple(spec.model_shape)
         self.num_classes = self.clusters or spec.num_classes
         return self
+
+    def _check_translation(self):
+        """The translators' options: a task of the right model and dataset, weights >= 0, and
+        none of the GANs' options; a GAN has none of the translators' options."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, models in TRANSLATOR_ONLY.items():
+            if getattr(self, name) != defaults[name] and self.model not in models:
+                raise ConfigError(
+                    f"--{_flag(name, defaults)} is an option of --model {' and '.join(models)}, "
+                    f"not {self.model}: drop it."
+                )
+        if self.model not in TRANSLATORS:
+            return
+        wrong = ["--" + _flag(n, defaults) for n in GAN_ONLY if getattr(self, n) != defaults[n]]
+        if wrong:
+            one = len(wrong) == 1
+            raise ConfigError(
+                f"--model {self.model} translates images; {', '.join(wrong)} "
+                f"{'is an option' if one else 'are options'} of the GANs that draw from "
+                f"noise: drop {'it' if one else 'them'}."
+            )
+        if self.task is None:
+            raise ConfigError(
+                f"--model {self.model} needs a --task: "
+                + ", ".join(t for t, s in TRANSLATION_TASKS.items() if s.model == self.model)
+                + "."
+            )
+        task = get_task(self.task, self.dataset)
+        if task.model != self.model:
+            raise ConfigError(
+                f"--task {self.task} is learnt by --model {task.model} "
+                f"({task.description}), not {self.model}."
+            )
+        for name in ("l1_weight", "gan_weight", "cycle_weight", "identity_weight"):
+            value = getattr(self, name)
+            if value is not None and not (_number(value) and 0 <= value <= 1e4):
+                raise ConfigError(
+                    f"--{_flag(name, defaults)} must be a weight in [0, 10000], not {value!r}."
+                )
+        if self.l1_weight == 0 and self.gan_weight == 0:
+            raise ConfigError(
+                "--l1-weight 0 and --gan-weight 0 leave the generator nothing to learn: "
+                "keep at least one above 0."
+            )
+        if not isinstance(self.skips, bool):
+            raise ConfigError(f"skips must be true or false, not {self.skips!r}.")
 
     def options(self) -> dict:
         """The fields that define the run (everything but the derived facts)."""
@@ -488,6 +584,13 @@ def _integer(cfg, name, low, high):
         raise ConfigError(
             f"--{name.replace('_', '-')} must be a whole number {limit}, not {value!r}."
         )
+
+
+def _flag(name, defaults) -> str:
+    """The command-line flag of an option (``skips`` is turned off by ``--no-skips``)."""
+    if name == "skips":
+        return "no-skips"
+    return name.replace("_", "-")
 
 
 def _choice(cfg, name, choices):

@@ -1,4 +1,6 @@
-"""GAN, WGAN and ConditionalGAN as ``keras.Model`` subclasses, trained with ``fit()``.
+"""GAN, WGAN and ConditionalGAN as ``keras.Model`` subclasses, trained with ``fit()``, and
+the engine every adversarial model of the course trains with (:class:`AdversarialModel`,
+:func:`train`).
 
 The shape follows the keras-io GAN examples: ``compile`` takes one optimizer per network,
 ``train_step`` does the adversarial update, and a ``metrics`` property of ``Mean`` trackers
@@ -24,7 +26,15 @@ from . import losses  # noqa: E402
 from .errors import ConfigError, ModelError  # noqa: E402
 from .files import write_text  # noqa: E402
 from .models import ReplicaSeedGenerator, is_conditional, latent_dim_of  # noqa: E402
-from .runs import KINDS, LOSSES, RunConfig, load_config, run_lock  # noqa: E402
+from .runs import (  # noqa: E402
+    KINDS,
+    LOSSES,
+    TRANSLATOR_ONLY,
+    TRANSLATORS,
+    RunConfig,
+    load_config,
+    run_lock,
+)
 from .sampling import (  # noqa: E402
     NOISE,
     check_count,
@@ -38,37 +48,28 @@ from .sampling import (  # noqa: E402
 STEPS_PER_CALL = 10
 
 
-class GAN(keras.Model):
-    """A generator and a discriminator trained against each other.
+class AdversarialModel(keras.Model):
+    """What every adversarial model of the course shares with the engine of :func:`train`:
+    a ``generator`` and a ``discriminator`` (each one Keras model; a model with several
+    networks, such as CycleGAN, wraps them in one), one optimizer for each
+    (``g_optimizer``, ``d_optimizer``), a seeded random stream (``seed_generator``), an
+    optional exponential moving average of the generator (``ema_generator``), ``Mean``
+    trackers of what :meth:`metric_names` lists, several steps per graph call
+    (:meth:`fit`) and the linear learning-rate decay of ``lr_decay``. The checkpoints,
+    strategy checks, time budget, NaN guard and loggers of :func:`train` see only these.
 
-    One ``train_step`` is the simultaneous update of the TensorFlow DCGAN tutorial: one
-    forward pass (G makes a batch, D scores real and fake), then each network takes a
-    gradient step on its own loss. Reported per epoch: ``d_loss``, ``g_loss``, and the mean
-    probabilities ``d_real`` = D(x) and ``d_fake`` = D(G(z)) (0.5 each at the equilibrium).
+    Subclasses give :meth:`metric_names`, ``compile`` (which calls :meth:`_compile_keras`,
+    makes the optimizers with :meth:`_optimizer`, then :meth:`_prepare_optimizers` and
+    :meth:`_set_lr_decay`) and ``train_step``.
 
-    ``noise``: "normal" (N(0, 1)) or "uniform" (U(-1, 1)) latent vectors.
     ``ema``: if set (e.g. 0.999), keep an exponential moving average of the generator's
-    weights in ``ema_generator``; :meth:`generate` then samples from it (smoother images).
+    weights in ``ema_generator``, which then draws the samples (smoother images).
     ``ema_warmup``: ramp the EMA's decay up from 0 (see :meth:`ema_decay_at`), so that
     early samples of the average are not the flat grey of the untrained generator.
-
-    The stabilising options of notebook 09 (hinge loss, TTUR learning rates, R1 penalty,
-    DiffAugment) are arguments of :meth:`compile`; all are off by default.
     """
 
-    def __init__(
-        self,
-        generator,
-        discriminator,
-        noise="normal",
-        ema=None,
-        seed=None,
-        ema_warmup=False,
-        **kwargs,
-    ):
+    def __init__(self, generator, discriminator, ema=None, seed=None, ema_warmup=False, **kwargs):
         super().__init__(**kwargs)
-        if noise not in NOISE:
-            raise ModelError(f"noise must be one of {NOISE}, not {noise!r}")
         if ema is not None and (
             isinstance(ema, bool)
             or not isinstance(ema, (int, float, np.floating))
@@ -77,16 +78,8 @@ class GAN(keras.Model):
             raise ModelError(f"ema must be a decay in [0, 1) such as 0.999, or None, not {ema!r}")
         if ema_warmup and not ema:
             raise ModelError("ema_warmup ramps up the EMA's decay: also pass ema=, e.g. ema=0.999")
-        if is_conditional(generator) != is_conditional(discriminator):
-            raise ModelError(
-                "generator and discriminator must both take labels, or neither "
-                "(use ConditionalGAN with conditional models)."
-            )
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = latent_dim_of(generator)
-        self.conditional = is_conditional(generator)
-        self.noise = noise
         self.seed_generator = ReplicaSeedGenerator(seed)
         self.ema_decay = ema
         self.ema_warmup = bool(ema_warmup)
@@ -94,77 +87,21 @@ class GAN(keras.Model):
         if ema:
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
-        self._check_shapes()
         self.trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names()}
-        # Both networks are built functional models and the GAN has no weights of its own;
-        # saying so keeps fit() under a tf.distribute strategy from "building" the GAN by
-        # calling it on an image batch (call() takes latent vectors).
+        # Both networks are built functional models and the model has no weights of its
+        # own; saying so keeps fit() under a tf.distribute strategy from "building" it by
+        # calling it on a data batch.
         self.built = True
 
-    # ---------------------------------------------------------------- Keras API
-    def compile(
-        self,
-        g_optimizer=None,
-        d_optimizer=None,
-        loss="non-saturating",
-        label_smoothing=0.0,
-        label_noise=0.0,
-        g_lr=None,
-        d_lr=None,
-        r1_gamma=0.0,
-        r1_every=1,
-        augment=None,
-        lr_decay=0.0,
-        **kwargs,
-    ):
-        """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
-        XLA is off unless asked for (``jit_compile=True``): on CPUs it trains these small
-        convolutional models slower than plain graph mode (see benchmarks/throughput.py).
+    def metric_names(self):
+        """Names of the numbers ``train_step`` reports (one ``Mean`` tracker each)."""
+        raise NotImplementedError
 
-        ``loss``: "non-saturating", "minimax" or "hinge" (Lim & Ye 2017; SAGAN, BigGAN; see
-        :func:`gancourse.losses.hinge_discriminator_loss`). Label smoothing and label noise
-        are tricks of the cross-entropy losses and do not combine with the hinge loss.
-
-        ``g_lr``, ``d_lr``: learning rates of the default Adam optimizers, one per network:
-        the two time-scale update rule (TTUR, Heusel et al. 2017, which proves convergence
-        to a local equilibrium when the two rates differ), e.g. ``d_lr=4e-4, g_lr=1e-4`` as
-        in SAGAN. To use other optimizers, pass them (with their rates) instead.
-
-        ``r1_gamma``: weight gamma of the R1 penalty gamma/2 * E||grad D(x)||^2 on the real
-        images D sees (Mescheder et al. 2018), added to D's loss and reported as ``r1``
-        (E||grad D(x)||^2). ``r1_every`` = k > 1 is the lazy variant of StyleGAN2 (Karras et
-        al. 2020): the penalty is computed on every k-th D step only and multiplied by k,
-        which keeps its average weight and saves most of its cost.
-
-        ``augment``: a DiffAugment policy such as "color,translation,cutout" (Zhao et al.
-        2020, :mod:`gancourse.augment`): real and generated images are randomly transformed
-        every time D sees them, in both networks' updates. For small datasets.
-
-        ``lr_decay``: the share of the training, at its end, over which :func:`train` lowers
-        both learning rates linearly to 0 (0 = constant rates; 0.5 = the second half, the
-        schedule of pix2pix and CycleGAN, Isola et al. 2017, Zhu et al. 2017). The end is the
-        last epoch, or the end of ``train``'s ``time_budget``.
-        """
-        from .augment import parse_policy
-
-        self._compile_keras(kwargs)
-        if loss not in LOSSES:
-            raise ModelError(f"loss must be one of {LOSSES}, not {loss!r}")
-        if loss == "hinge" and (label_smoothing or label_noise):
-            raise ModelError(
-                "label_smoothing and label_noise change the targets of the "
-                "cross-entropy losses; the hinge loss has no targets: drop them."
-            )
-        adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)  # noqa: E731
-        self.g_optimizer = self._optimizer(g_optimizer, g_lr, "g", adam, 2e-4)
-        self.d_optimizer = self._optimizer(d_optimizer, d_lr, "d", adam, 2e-4)
-        self.loss_kind = loss
-        self.label_smoothing = float(label_smoothing)
-        self.label_noise = float(label_noise)
-        self._set_r1(r1_gamma, r1_every)
-        self.augment_policy = ",".join(parse_policy(augment))
-        self._prepare_optimizers()
-        self._set_lr_decay(lr_decay)
+    def data_shape(self):
+        """Shape of one example of the first element of a training batch (checked by
+        :func:`train` against the data before training starts): here the generator's
+        output, the real images a GAN is given."""
+        return tuple(self.generator.output_shape[1:])
 
     def fit(self, *args, steps_per_call=None, **kwargs):
         """``keras.Model.fit`` with ``shuffle=False`` by default: the course's ``tf.data``
@@ -209,27 +146,6 @@ class GAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def metric_names(self):
-        return ("d_loss", "g_loss", "d_real", "d_fake")
-
-    def call(self, z, training=False):
-        return self.generator(z, training=training)
-
-    def train_step(self, data):
-        self._decay_learning_rates()
-        real, labels = self._unpack(data)
-        batch = ops.shape(real)[0]
-        z = self.sample_noise(batch)
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self._generate(z, labels, training=True)
-            real = self.augment(real)
-            real_logits = self._discriminate(real, labels)
-            fake_logits = self._discriminate(self.augment(fake), labels)
-            d_loss, g_loss = self.adversarial_losses(real_logits, fake_logits)
-            if self.r1_gamma:
-                d_loss = d_loss + self.r1_term(real, labels)
-        return self.update_networks(d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits)
-
     def update_networks(self, d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits, **extra):
         """The end of a simultaneous train step: each network's gradient step on its loss,
         the EMA update, and the report (the losses, D's mean probabilities, ``extra``)."""
@@ -244,23 +160,6 @@ class GAN(keras.Model):
             **extra,
         )
 
-    def adversarial_losses(self, real_logits, fake_logits):
-        """``(d_loss, g_loss)`` of the compiled loss (with its label tricks) from D's logits."""
-        if self.loss_kind == "hinge":
-            return (
-                losses.hinge_discriminator_loss(real_logits, fake_logits),
-                losses.hinge_generator_loss(fake_logits),
-            )
-        d_loss = losses.discriminator_loss(
-            real_logits,
-            fake_logits,
-            self.label_smoothing,
-            self.label_noise,
-            seed=self.seed_generator,
-        )
-        return d_loss, losses.generator_loss(fake_logits, self.loss_kind)
-
-    # ---------------------------------------------------------------- options
     def augment(self, images):
         """``images`` through the DiffAugment policy of :meth:`compile` (unchanged without
         one); a new random transform every call, reproducible from the GAN's seed."""
@@ -269,20 +168,6 @@ class GAN(keras.Model):
         from .augment import diff_augment
 
         return diff_augment(images, self.augment_policy, seed=self.seed_generator)
-
-    def r1_term(self, real, labels=None):
-        """What R1 adds to D's loss at this step: gamma/2 * k * E||grad D(x)||^2 on every
-        k-th D step (k = ``r1_every``; the count is ``d_optimizer.iterations``, so step 0
-        is one of them), 0 on the others."""
-
-        def penalty():
-            r1 = losses.r1_penalty(self.discriminator, real, labels)
-            self.trackers["r1"].update_state(r1)
-            return 0.5 * self.r1_gamma * self.r1_every * r1
-
-        if self.r1_every == 1:
-            return penalty()
-        return tf.cond(self.d_optimizer.iterations % self.r1_every == 0, penalty, lambda: 0.0)
 
     def ema_decay_at(self, step):
         """The EMA decay used after generator step number ``step`` (0 for the first).
@@ -309,40 +194,11 @@ class GAN(keras.Model):
             first = float(self.d_optimizer.iterations.numpy())  # D steps once per batch
             self._lr_plan.assign([float(done), float(per_step), first])
 
-    # ---------------------------------------------------------------- sampling
-    def sample_noise(self, n):
-        """A batch of ``n`` latent vectors from the model's noise distribution (seeded)."""
-        shape = (n, self.latent_dim)
-        if self.noise == "uniform":
-            return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
-        return keras.random.normal(shape, seed=self.seed_generator)
-
-    def generate(
-        self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
-    ):
-        """Images in [-1, 1] as a NumPy array: from ``z`` if given, else ``n`` latent vectors
-        drawn with NumPy from ``seed`` (so a fixed seed gives the same noise every time).
-        ``truncation`` (e.g. 0.5): draw them with the truncation trick, trading variety for
-        quality (see :func:`gancourse.sampling.sample_latent`)."""
-        if z is None:
-            z = sample_latent(n, self.latent_dim, self.noise, seed, truncation=truncation)
-        elif truncation is not None:
-            raise ModelError(
-                "truncation= applies to the latent vectors generate() draws: pass n= "
-                "instead of z=, or draw z with sample_latent(..., truncation=)."
-            )
-        return generate_images(self._sampler(use_ema, labels), z, labels, batch_size)
-
     def sampling_generator(self, use_ema=True):
         return (
             self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         )
 
-    def _sampler(self, use_ema, labels):
-        """The generator :meth:`generate` draws with (given labels or not)."""
-        return self.sampling_generator(use_ema)
-
-    # ---------------------------------------------------------------- helpers
     def _prepare_optimizers(self):
         """Build optimizer state up front (needed for checkpoint restore and tf.cond), and
         wrap it for loss scaling under a mixed-precision policy."""
@@ -352,28 +208,6 @@ class GAN(keras.Model):
                 self.d_optimizer = keras.optimizers.LossScaleOptimizer(self.d_optimizer)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def _unpack(self, data):
-        if isinstance(data, (tuple, list)):
-            real, labels = data[0], data[1] if len(data) > 1 else None
-        else:
-            real, labels = data, None
-        if self.conditional and labels is None:
-            raise ModelError(
-                "a conditional GAN needs (images, labels) batches: "
-                "build the dataset with labels=True"
-            )
-        if not self.conditional:
-            labels = None
-        return real, labels
-
-    def _generate(self, z, labels, training):
-        return self.generator([z, labels] if self.conditional else z, training=training)
-
-    def _discriminate(self, images, labels, training=True):
-        return self.discriminator(
-            [images, labels] if self.conditional else images, training=training
-        )
 
     def _step(self, tape, loss, net, optimizer):
         # Under mixed precision the loss is scaled up before differentiating (so float16
@@ -448,6 +282,224 @@ class GAN(keras.Model):
             # [share of the training done, its growth per step, the D step it was given at]
             self._lr_plan = tf.Variable(tf.zeros(3, tf.float64), trainable=False, name="lr_plan")
 
+    def _report(self, **values):
+        for name, value in values.items():
+            if value is not None:
+                self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+
+class GAN(AdversarialModel):
+    """A generator and a discriminator trained against each other.
+
+    One ``train_step`` is the simultaneous update of the TensorFlow DCGAN tutorial: one
+    forward pass (G makes a batch, D scores real and fake), then each network takes a
+    gradient step on its own loss. Reported per epoch: ``d_loss``, ``g_loss``, and the mean
+    probabilities ``d_real`` = D(x) and ``d_fake`` = D(G(z)) (0.5 each at the equilibrium).
+
+    ``noise``: "normal" (N(0, 1)) or "uniform" (U(-1, 1)) latent vectors.
+    ``ema``: if set (e.g. 0.999), keep an exponential moving average of the generator's
+    weights in ``ema_generator``; :meth:`generate` then samples from it (smoother images).
+    ``ema_warmup``: ramp the EMA's decay up from 0 (see :meth:`ema_decay_at`), so that
+    early samples of the average are not the flat grey of the untrained generator.
+
+    The stabilising options of notebook 09 (hinge loss, TTUR learning rates, R1 penalty,
+    DiffAugment) are arguments of :meth:`compile`; all are off by default.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        noise="normal",
+        ema=None,
+        seed=None,
+        ema_warmup=False,
+        **kwargs,
+    ):
+        if noise not in NOISE:
+            raise ModelError(f"noise must be one of {NOISE}, not {noise!r}")
+        if is_conditional(generator) != is_conditional(discriminator):
+            raise ModelError(
+                "generator and discriminator must both take labels, or neither "
+                "(use ConditionalGAN with conditional models)."
+            )
+        super().__init__(
+            generator, discriminator, ema=ema, seed=seed, ema_warmup=ema_warmup, **kwargs
+        )
+        self.latent_dim = latent_dim_of(generator)
+        self.conditional = is_conditional(generator)
+        self.noise = noise
+        self._check_shapes()
+
+    # ---------------------------------------------------------------- Keras API
+    def compile(
+        self,
+        g_optimizer=None,
+        d_optimizer=None,
+        loss="non-saturating",
+        label_smoothing=0.0,
+        label_noise=0.0,
+        g_lr=None,
+        d_lr=None,
+        r1_gamma=0.0,
+        r1_every=1,
+        augment=None,
+        lr_decay=0.0,
+        **kwargs,
+    ):
+        """Defaults: Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
+        XLA is off unless asked for (``jit_compile=True``): on CPUs it trains these small
+        convolutional models slower than plain graph mode (see benchmarks/throughput.py).
+
+        ``loss``: "non-saturating", "minimax" or "hinge" (Lim & Ye 2017; SAGAN, BigGAN; see
+        :func:`gancourse.losses.hinge_discriminator_loss`). Label smoothing and label noise
+        are tricks of the cross-entropy losses and do not combine with the hinge loss.
+
+        ``g_lr``, ``d_lr``: learning rates of the default Adam optimizers, one per network:
+        the two time-scale update rule (TTUR, Heusel et al. 2017, which proves convergence
+        to a local equilibrium when the two rates differ), e.g. ``d_lr=4e-4, g_lr=1e-4`` as
+        in SAGAN. To use other optimizers, pass them (with their rates) instead.
+
+        ``r1_gamma``: weight gamma of the R1 penalty gamma/2 * E||grad D(x)||^2 on the real
+        images D sees (Mescheder et al. 2018), added to D's loss and reported as ``r1``
+        (E||grad D(x)||^2). ``r1_every`` = k > 1 is the lazy variant of StyleGAN2 (Karras et
+        al. 2020): the penalty is computed on every k-th D step only and multiplied by k,
+        which keeps its average weight and saves most of its cost.
+
+        ``augment``: a DiffAugment policy such as "color,translation,cutout" (Zhao et al.
+        2020, :mod:`gancourse.augment`): real and generated images are randomly transformed
+        every time D sees them, in both networks' updates. For small datasets.
+
+        ``lr_decay``: the share of the training, at its end, over which :func:`train` lowers
+        both learning rates linearly to 0 (0 = constant rates; 0.5 = the second half, the
+        schedule of pix2pix and CycleGAN, Isola et al. 2017, Zhu et al. 2017). The end is the
+        last epoch, or the end of ``train``'s ``time_budget``.
+        """
+        from .augment import parse_policy
+
+        self._compile_keras(kwargs)
+        if loss not in LOSSES:
+            raise ModelError(f"loss must be one of {LOSSES}, not {loss!r}")
+        if loss == "hinge" and (label_smoothing or label_noise):
+            raise ModelError(
+                "label_smoothing and label_noise change the targets of the "
+                "cross-entropy losses; the hinge loss has no targets: drop them."
+            )
+        adam = lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)  # noqa: E731
+        self.g_optimizer = self._optimizer(g_optimizer, g_lr, "g", adam, 2e-4)
+        self.d_optimizer = self._optimizer(d_optimizer, d_lr, "d", adam, 2e-4)
+        self.loss_kind = loss
+        self.label_smoothing = float(label_smoothing)
+        self.label_noise = float(label_noise)
+        self._set_r1(r1_gamma, r1_every)
+        self.augment_policy = ",".join(parse_policy(augment))
+        self._prepare_optimizers()
+        self._set_lr_decay(lr_decay)
+
+    def metric_names(self):
+        return ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def train_step(self, data):
+        self._decay_learning_rates()
+        real, labels = self._unpack(data)
+        batch = ops.shape(real)[0]
+        z = self.sample_noise(batch)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self._generate(z, labels, training=True)
+            real = self.augment(real)
+            real_logits = self._discriminate(real, labels)
+            fake_logits = self._discriminate(self.augment(fake), labels)
+            d_loss, g_loss = self.adversarial_losses(real_logits, fake_logits)
+            if self.r1_gamma:
+                d_loss = d_loss + self.r1_term(real, labels)
+        return self.update_networks(d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits)
+
+    def adversarial_losses(self, real_logits, fake_logits):
+        """``(d_loss, g_loss)`` of the compiled loss (with its label tricks) from D's logits."""
+        if self.loss_kind == "hinge":
+            return (
+                losses.hinge_discriminator_loss(real_logits, fake_logits),
+                losses.hinge_generator_loss(fake_logits),
+            )
+        d_loss = losses.discriminator_loss(
+            real_logits,
+            fake_logits,
+            self.label_smoothing,
+            self.label_noise,
+            seed=self.seed_generator,
+        )
+        return d_loss, losses.generator_loss(fake_logits, self.loss_kind)
+
+    # ---------------------------------------------------------------- options
+    def r1_term(self, real, labels=None):
+        """What R1 adds to D's loss at this step: gamma/2 * k * E||grad D(x)||^2 on every
+        k-th D step (k = ``r1_every``; the count is ``d_optimizer.iterations``, so step 0
+        is one of them), 0 on the others."""
+
+        def penalty():
+            r1 = losses.r1_penalty(self.discriminator, real, labels)
+            self.trackers["r1"].update_state(r1)
+            return 0.5 * self.r1_gamma * self.r1_every * r1
+
+        if self.r1_every == 1:
+            return penalty()
+        return tf.cond(self.d_optimizer.iterations % self.r1_every == 0, penalty, lambda: 0.0)
+
+    # ---------------------------------------------------------------- sampling
+    def sample_noise(self, n):
+        """A batch of ``n`` latent vectors from the model's noise distribution (seeded)."""
+        shape = (n, self.latent_dim)
+        if self.noise == "uniform":
+            return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
+        return keras.random.normal(shape, seed=self.seed_generator)
+
+    def generate(
+        self, n=None, labels=None, seed=0, z=None, use_ema=True, batch_size=500, truncation=None
+    ):
+        """Images in [-1, 1] as a NumPy array: from ``z`` if given, else ``n`` latent vectors
+        drawn with NumPy from ``seed`` (so a fixed seed gives the same noise every time).
+        ``truncation`` (e.g. 0.5): draw them with the truncation trick, trading variety for
+        quality (see :func:`gancourse.sampling.sample_latent`)."""
+        if z is None:
+            z = sample_latent(n, self.latent_dim, self.noise, seed, truncation=truncation)
+        elif truncation is not None:
+            raise ModelError(
+                "truncation= applies to the latent vectors generate() draws: pass n= "
+                "instead of z=, or draw z with sample_latent(..., truncation=)."
+            )
+        return generate_images(self._sampler(use_ema, labels), z, labels, batch_size)
+
+    def _sampler(self, use_ema, labels):
+        """The generator :meth:`generate` draws with (given labels or not)."""
+        return self.sampling_generator(use_ema)
+
+    # ---------------------------------------------------------------- helpers
+    def _unpack(self, data):
+        if isinstance(data, (tuple, list)):
+            real, labels = data[0], data[1] if len(data) > 1 else None
+        else:
+            real, labels = data, None
+        if self.conditional and labels is None:
+            raise ModelError(
+                "a conditional GAN needs (images, labels) batches: "
+                "build the dataset with labels=True"
+            )
+        if not self.conditional:
+            labels = None
+        return real, labels
+
+    def _generate(self, z, labels, training):
+        return self.generator([z, labels] if self.conditional else z, training=training)
+
+    def _discriminate(self, images, labels, training=True):
+        return self.discriminator(
+            [images, labels] if self.conditional else images, training=training
+        )
+
     def _set_r1(self, gamma, every):
         if (
             isinstance(gamma, bool)
@@ -466,12 +518,6 @@ class GAN(keras.Model):
             self.trackers["r1"] = keras.metrics.Mean(name="r1")
         elif not self.r1_gamma and "r1" in self.trackers:
             del self.trackers["r1"]
-
-    def _report(self, **values):
-        for name, value in values.items():
-            if value is not None:
-                self.trackers[name].update_state(value)
-        return {name: t.result() for name, t in self.trackers.items()}
 
     def _check_shapes(self):
         out = tuple(self.generator.output_shape[1:])
@@ -984,11 +1030,17 @@ def _check_data(gan, dataset, replicas):
     spec = getattr(dataset, "element_spec", None)
     spec = spec[0] if isinstance(spec, (tuple, list)) else spec
     shape = spec.shape if spec is not None else getattr(dataset, "shape", None)
-    want = tuple(gan.generator.output_shape[1:])
+    want = gan.data_shape()
     got = None if shape is None or getattr(shape, "rank", 0) is None else tuple(shape)[1:]
     if got is not None and (
         len(got) != len(want) or any(g is not None and g != w for g, w in zip(got, want))
     ):
+        if not isinstance(gan, GAN):  # a translator: the first images of a batch go in
+            raise ModelError(
+                f"The data's first images have shape {got} but this model translates images "
+                f"of shape {want}: give it batches built for its task "
+                f"(data.translation_pipeline) or build it for the data."
+            )
         raise ModelError(
             f"The data are images of shape {got} but this GAN makes and judges "
             f"images of shape {want}. Build the GAN for the data (e.g. "
@@ -1215,8 +1267,16 @@ def build_gan(
 def gan_from_config(config: RunConfig, strategy=None):
     """The compiled, untrained GAN a :class:`~gancourse.runs.RunConfig` describes (built in
     the scope of ``strategy`` if given: see :func:`build_gan`)."""
+    if config.model in TRANSLATORS:
+        raise ModelError(
+            f"a {config.model} run is an image-to-image translator, not a GAN that draws from "
+            f"noise: build it with gancourse.translation.translator_from_config(config) and "
+            f"load its run with gancourse.translation.load_run(run_dir)."
+        )
     options = config.options()
     for name in ("model", "dataset", "scenario", "latent_dim", "batch_size", "subset", "clusters"):
+        options.pop(name)
+    for name in TRANSLATOR_ONLY:
         options.pop(name)
     return build_gan(
         config.model,
@@ -1285,13 +1345,15 @@ def load_clusters(run_dir):
     return counts / counts.sum(), None if order is None else np.asarray(order)
 
 
-def load_run(run_dir):
+def load_run(run_dir, build=None):
     """Rebuild the GAN of a run folder from its ``config.json`` and restore its latest
-    intact checkpoint. Returns ``(gan, config, epoch)``."""
+    intact checkpoint. Returns ``(gan, config, epoch)``. ``build``: what makes the untrained
+    model from the config (:func:`gan_from_config`; the translators pass their own, see
+    :func:`gancourse.translation.load_run`)."""
     from .callbacks import Checkpoint
 
     config = load_config(run_dir)
-    gan = gan_from_config(config)
+    gan = (build or gan_from_config)(config)
     epoch = Checkpoint(Path(run_dir) / "checkpoints").restore(gan)
     if config.clusters:
         gan.cluster_prior, gan.cluster_order = load_clusters(run_dir)

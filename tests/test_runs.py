@@ -26,7 +26,7 @@ TINY = ["--model", "dcgan", "--dataset", "fashion_mnist", "--subset", "128"]
         (dict(ema=1.0), "--ema must be a number in [0, 1)"),
         (dict(seed=-1), "--seed must be a whole number between 0"),
         (dict(model="gan", scenario="weak-d"), "applies to --model dcgan only"),
-        (dict(model="stylegan"), "--model must be one of"),
+        (dict(model="biggan"), "--model must be one of"),
         (dict(latent_dim=0), "--latent-dim must be a whole number between 1"),
         (dict(batch_size=2.5), "--batch-size must be a whole number"),
         (dict(lr_decay=1.5), "--lr-decay must be a share of the training in [0, 1]"),

@@ -187,7 +187,7 @@ def test_build_gan_knows_every_kind():
         assert gan.generator.output_shape == (None, 28, 28, 1)
     assert gc.training.build_gan("dcgan", (32, 32, 3)).generator.output_shape == (None, 32, 32, 3)
     with pytest.raises(ModelError, match="Known: gan, dcgan"):
-        gc.training.build_gan("stylegan")
+        gc.training.build_gan("biggan")
 
 
 # ---------------------------------------------------------------- checkpoint / resume
