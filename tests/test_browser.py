@@ -312,7 +312,8 @@ def _run_all_in_lab(lab, notebook, height, label):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": height})
             page.set_default_timeout(60_000)
-            page.goto(f"{url}/lab/tree/{notebook}?token={token}")
+            # a fresh workspace: only this notebook open, not those of earlier tests on the server
+            page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}")
             page.locator(".jp-NotebookPanel .jp-Notebook").wait_for()
             _accept_kernel_dialog(page)
             _wait_for_kernel_idle(page)
