@@ -82,10 +82,13 @@ def pytest_configure(config):
 #: whole file or notebook at a time, in collection order: a long one handed out last keeps one
 #: worker busy while the other has nothing left to do.
 LONGEST_FIRST = (
+    "tests/test_translation.py",
     "tests/test_playground.py",
     "notebooks/04_wgan.ipynb",
     "tests/test_browser.py",
+    "tests/test_stylegan.py",
     "notebooks/03_dcgan.ipynb",
+    "notebooks/10_controllable_generation.ipynb",
     "tests/test_training.py",
     "tests/test_distribute.py",
     "notebooks/09_stabilising_gans.ipynb",
