@@ -72,7 +72,7 @@ PLAN = {
 #: half too). Their runs are not exported yet: gancourse.pretrained ships generators only.
 TRANSLATORS = {
     "pix2pix-colorize": ("pix2pix", "cifar10", 7200, RECIPE + ["--task", "colorize"]),
-    "cyclegan-mnist-texture": ("cyclegan", "mnist", 7200, RECIPE + ["--task", "mnist-texture"]),
+    "cyclegan-mnist-texture": ("cyclegan", "mnist", 3600, RECIPE + ["--task", "mnist-texture"]),
 }
 GENERATORS = list(PLAN)
 PLAN.update(TRANSLATORS)
