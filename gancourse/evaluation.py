@@ -39,11 +39,13 @@ from keras import layers  # noqa: E402
 from .data import get_spec, load_dataset, normalise_name, to_model_range  # noqa: E402
 from .errors import ExtractorUnavailableError, GancourseError, MetricError, ModelError  # noqa: E402
 from .metrics import (  # noqa: E402
+    colourfulness,
     fid_from_features,
     inception_score,
     kid_from_features,
     mode_coverage,
     precision_recall,
+    psnr,
 )
 from .weights import load_checked  # noqa: E402
 
@@ -204,6 +206,66 @@ def class_histogram(images, extractor="fashion_mnist") -> np.ndarray:
         extractor = get_extractor(extractor)
     predicted = extractor.probabilities(images).argmax(axis=1)
     return np.bincount(predicted, minlength=extractor.num_classes)
+
+
+def evaluate_translation(outputs, truths=None, labels=None, reference=None, dataset="cifar10"):
+    """How good a translator's ``outputs`` (images in [-1, 1]) are, as a dict of means:
+
+    - ``l1`` (mean absolute pixel error) and ``psnr`` (dB) against ``truths``, the paired
+      true outputs, when given (pix2pix);
+    - ``colourfulness`` (Hasler & Suesstrunk 2003) for RGB outputs;
+    - ``fid`` of the outputs' features against ``reference`` (real images of the target
+      side; by default ``truths``), and ``accuracy``, the share the classifier of
+      ``dataset`` puts in the class ``labels`` says, when given.
+
+    The features and classes come from the course's classifier of ``dataset``; outputs of
+    another channel count are shown to it as it needs them (a greyscale image repeated in
+    R, G and B; a colour image's luma for a greyscale classifier). Compare numbers only
+    between the same images, sample size and reference.
+    """
+    outputs = _translation_images(outputs, "outputs")
+    result = {"n": len(outputs)}
+    if truths is not None:
+        truths = _translation_images(truths, "truths")
+        if truths.shape != outputs.shape:
+            raise MetricError(
+                f"truths must match the outputs one to one: {truths.shape} vs {outputs.shape}"
+            )
+        result["l1"] = float(np.abs(outputs - truths).mean())
+        result["psnr"] = float(np.mean(np.minimum(psnr(outputs, truths), 100.0)))
+    if outputs.shape[-1] == 3:
+        result["colourfulness"] = float(colourfulness(outputs).mean())
+    extractor = get_extractor(dataset)
+    seen = _as_channels(outputs, extractor.input_shape[-1])
+    feats, probs = extractor.features_and_probabilities(seen)
+    reference = truths if reference is None else _translation_images(reference, "reference")
+    if reference is not None:
+        ref = _as_channels(reference, extractor.input_shape[-1])
+        result["fid"] = fid_from_features(feats, extractor.features(ref))
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if len(labels) != len(outputs):
+            raise MetricError(f"{len(labels)} labels for {len(outputs)} outputs: give one each")
+        result["accuracy"] = float(np.mean(probs.argmax(axis=1) == labels))
+    return result
+
+
+def _translation_images(images, what):
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or not len(images):
+        raise MetricError(f"{what} must be images (n, H, W, 1 or 3), got shape {images.shape}")
+    return images
+
+
+def _as_channels(images, channels):
+    """Images with ``channels`` channels: grey repeated as RGB, or RGB to luma (ITU-R 601)."""
+    if images.shape[-1] == channels:
+        return images
+    if channels == 3:
+        return np.repeat(images, 3, axis=-1)
+    return (images @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
 
 
 def code_accuracy(generator, dataset="mnist", n=10000, seed=0, batch_size=500) -> dict:

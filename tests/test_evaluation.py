@@ -355,3 +355,47 @@ def test_cli_evaluates_a_pretrained_generator_as_json(capsys):
 def test_cli_evaluate_of_an_unknown_pretrained_generator_is_a_clear_error(capsys):
     assert main(["evaluate", "--pretrained", "stylegan-faces", "--n", "10"]) == 2
     assert "Unknown pretrained generator 'stylegan-faces'" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ translations
+
+
+def test_evaluate_translation_scores_against_truth_classes_and_reference():
+    """The truth scored against itself is perfect; a greyscale copy loses its colour and
+    moves away in features; a channel mismatch is shown to the classifier as it needs."""
+    data = load_dataset("cifar10")
+    x, y = to_model_range(data.x_test[:200]), data.y_test[:200].astype("int64")
+    perfect = evaluation.evaluate_translation(x, x, y)
+    assert perfect["l1"] == 0 and perfect["psnr"] == 100.0 and perfect["fid"] < 1e-6
+    assert perfect["colourfulness"] == pytest.approx(metrics.colourfulness(x).mean())
+    probs = evaluation.get_extractor("cifar10").probabilities(x)
+    assert perfect["accuracy"] == pytest.approx(np.mean(probs.argmax(1) == y))
+    wrong = evaluation.evaluate_translation(x, labels=(y + 1) % 10)
+    assert wrong["accuracy"] == pytest.approx(np.mean(probs.argmax(1) == (y + 1) % 10))
+    assert "fid" not in wrong and "l1" not in wrong
+    luma = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = evaluation.evaluate_translation(luma[..., None], labels=y, reference=x)
+    assert grey["fid"] > 0.01 and "colourfulness" not in grey  # grey, repeated as RGB
+    noisy = np.clip(x + np.random.default_rng(0).normal(0, 0.2, x.shape), -1, 1)
+    scored = evaluation.evaluate_translation(noisy, x, y)
+    assert 0 < scored["l1"] < 0.2 and 10 < scored["psnr"] < 30
+    # RGB outputs scored by a greyscale classifier: their luma
+    digits = to_model_range(load_dataset("mnist").x_test[:100])
+    rgb = np.repeat(digits, 3, axis=-1)
+    as_rgb = evaluation.evaluate_translation(
+        rgb, labels=load_dataset("mnist").y_test[:100], dataset="mnist"
+    )
+    as_grey = evaluation.evaluate_translation(
+        digits, labels=load_dataset("mnist").y_test[:100], dataset="mnist"
+    )
+    assert as_rgb["accuracy"] == pytest.approx(as_grey["accuracy"], abs=0.011)
+
+
+def test_evaluate_translation_rejects_mismatched_inputs():
+    x = np.zeros((4, 32, 32, 3), np.float32)
+    with pytest.raises(MetricError, match="one to one"):
+        evaluation.evaluate_translation(x, x[:3])
+    with pytest.raises(MetricError, match="labels"):
+        evaluation.evaluate_translation(x, labels=[1, 2])
+    with pytest.raises(MetricError, match="images"):
+        evaluation.evaluate_translation(np.zeros((4, 32)))
