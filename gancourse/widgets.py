@@ -560,7 +560,8 @@ class TranslatorExplorer(_Box):
 
     def load_image(self, content, name="your image"):
         """Show the translation of an image file's bytes (PNG or JPEG) instead of a test
-        image; a file that does not fit leaves the pictures as they are and says why."""
+        image (True); a file that does not fit leaves the pictures as they are and says why
+        in :attr:`message` (False)."""
         try:
             picture = _decode(content, name)
             self._fit(picture, name)  # refuse now, not at the next redraw
@@ -638,6 +639,7 @@ class TranslatorExplorer(_Box):
         files = change["new"]
         if files:
             self.load_image(bytes(files[-1]["content"]), files[-1]["name"])
+            self.upload.value = ()  # emptied, so that the same file can be chosen again
 
     def __repr__(self):
         return f"TranslatorExplorer({self.task}, {len(self.test['a2b'])} test images)"

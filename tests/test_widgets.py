@@ -352,6 +352,15 @@ def test_an_uploaded_grey_digit_goes_to_a_colour_side_as_rgb(cyclegan):
     _upload(w, viz.png_bytes(digit), "one.png")
     assert "given as RGB" in w.message.value and w.source.shape == (28, 28, 3)
     np.testing.assert_array_equal(w.source[..., 0], w.source[..., 2])
+    assert w.upload.value == ()  # emptied: the same file can be chosen again
+    # a JPEG photo on the other side (B -> A)
+    import imageio.v3 as iio
+
+    w.direction_toggle.value = "b2a"
+    photo = np.random.default_rng(1).integers(0, 256, (28, 28, 3), dtype=np.uint8)
+    _upload(w, iio.imwrite("<bytes>", photo, extension=".jpg"), "photo.jpg")
+    assert w.message.value.startswith("photo.jpg") and w.source.shape == (28, 28, 3)
+    assert w.captions[1].value == "F(b), to A"
 
 
 @pytest.mark.parametrize(
