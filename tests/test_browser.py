@@ -328,13 +328,12 @@ def test_translator_explorer_follows_its_slider_in_jupyterlab(lab):
         first = pictures.nth(1).screenshot()
         page.screenshot(path=str(ARTIFACTS / "translator-before.png"))
 
-        # the slider to the next test images: the kernel translates them, all three pictures follow
+        # the slider to the last test image: the kernel translates it, all three pictures follow
         handle = widget.locator(".widget-slider .noUi-handle").first
         handle.click()
-        for _ in range(3):
-            handle.press("ArrowRight")
+        handle.press("End")
         page.wait_for_function(
-            "el => el.innerText.includes('test image 3 of')",
+            "el => /test image [1-9][0-9]* of/.test(el.innerText)",
             arg=message.element_handle(),
             timeout=30_000,
         )
