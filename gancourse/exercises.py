@@ -1178,37 +1178,31 @@ def check_hinge_losses(d_loss_fn, g_loss_fn) -> bool:
 
     rng = np.random.default_rng(9)
     relu = lambda v: np.maximum(0, v)  # noqa: E731
-    for _ in range(3):
-        real = rng.normal(0, 2, size=(16, 1)).astype("float32")
-        fake = rng.normal(0, 2, size=(16, 1)).astype("float32")
-        d_mine = _number(_call(d_loss_fn, real.copy(), fake.copy()))
-        g_mine = _number(_call(g_loss_fn, fake.copy()))
-        d_want = float(losses.hinge_discriminator_loss(real, fake))
-        g_want = float(losses.hinge_generator_loss(fake))
-        if not _close(d_mine, d_want):
-            slips = [
-                (
-                    relu(-real).mean() + relu(fake).mean(),
-                    " - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))",
-                ),
-                (
-                    relu(1 - real).sum() + relu(1 + fake).sum(),
-                    " - average over the batch, do not sum",
-                ),
-                (
-                    relu(1 + real).mean() + relu(1 - fake).mean(),
-                    " - the signs are swapped: real logits should be pushed above +1",
-                ),
-            ]
-            hint = next((h for v, h in slips if _close(d_mine, float(v))), "")
-            return _no(f"D's loss is {d_mine:.4f}, the package's {d_want:.4f}{hint}.")
-        if not _close(g_mine, g_want):
-            slips = [
-                (-g_want, " - G maximises D's score: its loss is minus the mean score"),
-                (relu(1 - fake).mean(), " - G's hinge loss has no max: just -mean(D(G(z)))"),
-            ]
-            hint = next((h for v, h in slips if _close(g_mine, float(v))), "")
-            return _no(f"G's loss is {g_mine:.4f}, the package's {g_want:.4f}{hint}.")
+    batches = [tuple(rng.normal(0, 2, size=(2, 16, 1)).astype("float32")) for _ in range(3)]
+
+    def d_slips(want, real, fake):
+        return [
+            (
+                relu(-real).mean() + relu(fake).mean(),
+                " - the margin is missing: relu(1 - D(x)) and relu(1 + D(G(z)))",
+            ),
+            (relu(1 - real).sum() + relu(1 + fake).sum(), " - average over the batch, do not sum"),
+            (
+                relu(1 + real).mean() + relu(1 - fake).mean(),
+                " - the signs are swapped: real logits should be pushed above +1",
+            ),
+        ]
+
+    def g_slips(want, real, fake):
+        return [
+            (-want, " - G maximises D's score: its loss is minus the mean score"),
+            (relu(1 - fake).mean(), " - G's hinge loss has no max: just -mean(D(G(z)))"),
+        ]
+
+    reference = (losses.hinge_discriminator_loss, losses.hinge_generator_loss)
+    verdict = _loss_pair(d_loss_fn, g_loss_fn, reference, batches, (d_slips, g_slips))
+    if verdict is not None:
+        return verdict
     return _yes("both hinge losses agree with gancourse.losses on random logits.")
 
 
@@ -1375,6 +1369,22 @@ def check_color_augment(fn) -> bool:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _loss_pair(d_loss_fn, g_loss_fn, reference, batches, slips):
+    """None when ``d_loss_fn(real, fake)`` and ``g_loss_fn(fake)`` agree with the package's
+    pair ``reference`` on every ``(real, fake)`` of ``batches``; else the verdict (False) on
+    the first that does not, with the hint of the slip it matches. ``slips``: for D's loss
+    and for G's, a function of ``(want, real, fake)`` giving ``(value, hint)`` pairs."""
+    for real, fake in batches:
+        answers = (_call(d_loss_fn, real.copy(), fake.copy()), _call(g_loss_fn, fake.copy()))
+        wants = (reference[0](real, fake), reference[1](fake))
+        for who, mine, want, slip in zip("DG", answers, wants, slips):
+            mine, want = _number(mine), float(want)
+            if not _close(mine, want):
+                hint = next((h for v, h in slip(want, real, fake) if _close(mine, float(v))), "")
+                return _no(f"{who}'s loss is {mine:.4f}, the package's {want:.4f}{hint}.")
+    return None
 
 
 def _cubic_kernel(d, power=3):
@@ -1604,3 +1614,411 @@ def check_projection(fn) -> bool:
         "your z differs from the package's: Adam(lr) on the sum over images of the mean "
         "squared pixel difference between generator(z) and x, `steps` steps from z0."
     )
+
+
+# ---------------------------------------------------------------- 11 pix2pix
+
+
+@_check
+def check_unet_skip(fn) -> bool:
+    """11: ``fn(decoder, encoder)`` must join a U-Net decoder step's features (from the way
+    up) with the encoder's features of the same size (from the way down) as
+    :func:`gancourse.translation.unet_generator` does: concatenated along the channels,
+    decoder first. Checked on random feature maps (NumPy in; NumPy or a tensor out) with the
+    package's own skip layer."""
+    _, keras = _tensorflow()
+    from .translation import unet_generator
+
+    skip = unet_generator((8, 8, 1), 3, width=4, depth=2, dropout=0.0).get_layer("skip1")
+    rng = np.random.default_rng(11)
+    for channels in ((4, 4), (6, 2)):  # equal (as in the U-Net), then unequal
+        decoder = rng.uniform(-1, 1, (2, 4, 4, channels[0])).astype("float32")
+        encoder = rng.uniform(-1, 1, (2, 4, 4, channels[1])).astype("float32")
+        got = _array(_call(fn, decoder.copy(), encoder.copy()))
+        want = keras.ops.convert_to_numpy(skip([decoder, encoder]))
+        if got.shape == want.shape and np.allclose(got, want, atol=1e-6):
+            continue
+        if got.shape == want.shape and np.allclose(
+            got, np.concatenate([encoder, decoder], axis=-1), atol=1e-6
+        ):
+            raise _Wrong(
+                "the two parts are in the other order: the decoder's features come first, "
+                "then the encoder's (Concatenate()([x, down[i]]) in unet_generator)."
+            )
+        if got.shape == decoder.shape == encoder.shape and np.allclose(
+            got, decoder + encoder, atol=1e-6
+        ):
+            raise _Wrong(
+                "you added the features (a ResNet's skip): a U-Net *concatenates* them, so "
+                "the next layer gets both the decoder's and the encoder's channels."
+            )
+        for kept, which in ((decoder, "decoder's"), (encoder, "encoder's")):
+            if got.shape == kept.shape and np.allclose(got, kept, atol=1e-6):
+                raise _Wrong(
+                    f"only the {which} features come out: the skip joins both, decoder first, "
+                    "along the channel axis."
+                )
+        _same_shape(
+            got,
+            want,
+            {
+                (
+                    4,
+                    4,
+                    4,
+                    channels[1],
+                ): "that joins along the batch axis (0); use the channels (-1)",
+                (
+                    2,
+                    8,
+                    4,
+                    channels[1],
+                ): "that joins along the height (axis 1); use the channels (-1)",
+                (
+                    2,
+                    4,
+                    8,
+                    channels[1],
+                ): "that joins along the width (axis 2); use the channels (-1)",
+                (2, 4, 4, 4, 2): "np.stack adds an axis: concatenate along the channels (-1)",
+            },
+            "concatenate the two along the channel axis (-1), decoder first",
+        )
+        raise _Wrong(
+            "the shape is right but the values are not: concatenate the decoder's and the "
+            "encoder's features unchanged along the channel axis, decoder first."
+        )
+    return _yes(
+        "the decoder's features, then the encoder's, along the channels: what every skip of "
+        "gancourse.translation.unet_generator does."
+    )
+
+
+#: The stacks of (kernel, stride) pairs check_receptive_field tries: the paper's 70x70
+#: PatchGAN first, then the course's 16x16 one and others.
+_STACKS = (
+    [(4, 2)] * 3 + [(4, 1)] * 2,
+    [(4, 2), (4, 1), (4, 1)],
+    [(3, 1)] * 3,
+    [(3, 2), (3, 2)],
+    [(7, 1), (3, 2), (3, 2), (3, 1)],
+    [(4, 2)] * 4 + [(4, 1)] * 2,
+    [(5, 3)],
+)
+
+
+@_check
+def check_receptive_field(answer, convs=None) -> bool:
+    """11: the receptive field of a stack of convolutions, the side of the input patch one
+    output of the stack sees, as :func:`gancourse.translation.receptive_field` computes it.
+    ``answer``: a function of a list of ``(kernel, stride)`` pairs (first layer first),
+    tried on several stacks; or a number worked out by hand for ``convs`` (default: the
+    paper's 70x70 discriminator, four 4x4 convolutions of stride 2, 2, 2, 1 and the 4x4
+    one to the logits)."""
+    from .translation import receptive_field
+
+    if callable(answer):
+        for stack in _STACKS:
+            got = _number(_call(answer, [tuple(c) for c in stack]))
+            want = receptive_field(stack)
+            if got != want:
+                raise _Wrong(f"for {stack} you get {got:g}, expected {want}{_rf_slip(got, stack)}")
+        return _yes(
+            f"your function agrees with gancourse.translation.receptive_field on {len(_STACKS)} "
+            "stacks (the paper's discriminator: 70)."
+        )
+    stack = _STACKS[0] if convs is None else list(convs)
+    got, want = _number(answer), receptive_field(stack)
+    if got == want:
+        return _yes(f"one output sees a {want}x{want} patch of the input.")
+    return _no(f"{got:g} is not the receptive field of {stack}{_rf_slip(got, stack)}")
+
+
+def _rf_slip(got, stack) -> str:
+    """The hint for a receptive field computed with a known slip, or a reminder of the rule."""
+
+    def recursion(start=1, minus=1, order=reversed, strides=True):
+        r = start
+        for kernel, stride in order(stack):
+            r = (r - minus) * (stride if strides else 1) + kernel
+        return r
+
+    right = recursion()
+    own, jump = 1, 1
+    for kernel, stride in stack:  # each layer's stride counted in its own kernel
+        jump *= stride
+        own += (kernel - 1) * jump
+    slips = [
+        (
+            recursion(strides=False),
+            ": that ignores the strides; each stride-2 layer doubles how far the "
+            "layers after it reach",
+        ),
+        (recursion(start=0), ": start from r = 1 (one output sees one pixel), not 0"),
+        (recursion(minus=0), ": r <- (r - 1) * stride + kernel (the - 1 is missing)"),
+        (right - 1, ": one short (start from r = 1, a single output)"),
+        (right + 1, ": one too many (start from r = 1, a single output)"),
+        (
+            recursion(order=list),
+            ": go from the last layer back to the first (r <- (r - 1) * stride + kernel)",
+        ),
+        (own, ": a layer's stride spreads the layers *after* it, not its own kernel"),
+    ]
+    hint = next((h for v, h in slips if v == got and v != right), None)
+    return (
+        f"{hint}."
+        if hint
+        else (". From the last layer back, starting at r = 1: r <- (r - 1) * stride + kernel.")
+    )
+
+
+@_check
+def check_pix2pix_generator_loss(fn) -> bool:
+    """11: ``fn(fake_logits, source, target, output, l1_weight)`` must return the pix2pix
+    generator's loss, :func:`gancourse.losses.pix2pix_generator_loss`: the non-saturating
+    GAN term on D's logits for (source, output), -mean log D, plus ``l1_weight`` times
+    mean |target - output|. Checked on random patch logits and images, two weights."""
+    from . import losses
+
+    rng = np.random.default_rng(11)
+    shape = (4, 8, 8, 3)
+    for weight in (100.0, 10.0):
+        logits = rng.normal(0, 2, (4, 4, 4, 1)).astype("float32")
+        source, target, output = (rng.uniform(-1, 1, shape).astype("float32") for _ in range(3))
+        got = _number(_call(fn, logits.copy(), source.copy(), target.copy(), output.copy(), weight))
+        want = float(losses.pix2pix_generator_loss(logits, target, output, weight))
+        if _close(got, want):
+            continue
+        ns = _softplus(-logits).mean()
+        l1 = np.abs(target - output).mean()
+        slips = [
+            (
+                ns + weight * ((target - output) ** 2).mean(),
+                "the distance is L1, the mean "
+                "*absolute* difference, not the squared one (L2 blurs more)",
+            ),
+            (ns + l1, "multiply the L1 term by l1_weight (lambda)"),
+            (ns + 100.0 * l1, "use the l1_weight you are given, not 100 always"),
+            (
+                ns + weight * np.abs(source - output).mean(),
+                "compare the output with the *target*, not with the input",
+            ),
+            (ns - weight * l1, "G minimises both terms: add lambda * L1, do not subtract it"),
+            (-ns + weight * l1, "the GAN term has the wrong sign: G minimises -mean log D"),
+            (
+                -_softplus(logits).mean() + weight * l1,
+                "that is the saturating (minimax) term, "
+                "mean log(1 - D); the course uses the non-saturating -mean log D",
+            ),
+            (
+                _softplus(logits).mean() + weight * l1,
+                "that is D's loss on fakes (target 0); G wants its outputs called real (target 1)",
+            ),
+            (
+                ns + weight * np.abs(target - output).sum(),
+                "average the absolute differences, do not sum them",
+            ),
+            (weight * l1, "the GAN term is missing: -mean log D(source, output)"),
+            (ns, "the L1 term is missing: lambda * mean |target - output|"),
+        ]
+        hint = next((h for v, h in slips if _close(got, float(v))), None)
+        raise _Wrong(
+            f"with l1_weight={weight:g} you get {got:.4f}, the package {want:.4f}"
+            + (
+                f": {hint}."
+                if hint
+                else ": -mean log sigmoid(logits) + l1_weight * mean |target - output|."
+            )
+        )
+    return _yes("the non-saturating GAN term plus lambda * L1 to the target, as in pix2pix.")
+
+
+# ---------------------------------------------------------------- 12 CycleGAN
+
+
+@_check
+def check_cycle_loss(fn) -> bool:
+    """12: ``fn(g_ab, g_ba, real_a, real_b)`` must return the cycle-consistency loss
+    E|F(G(a)) - a| + E|G(F(b)) - b| (G = ``g_ab``: A -> B, F = ``g_ba``: B -> A), as
+    :func:`gancourse.losses.cycle_loss` on the round trips. Checked with two small random
+    generators."""
+    from . import losses
+
+    got, g, f, a, b = _on_two_generators(fn)
+    ga, fb, fa, gb = _np(g(a)), _np(f(b)), _np(f(a)), _np(g(b))
+    fga, gfb = _np(f(ga)), _np(g(fb))
+    want = float(losses.cycle_loss(a, fga, b, gfb))
+    if _close(got, want):
+        return _yes("|F(G(a)) - a| + |G(F(b)) - b|: each image there and back again.")
+    slips = [
+        (
+            ((fga - a) ** 2).mean() + ((gfb - b) ** 2).mean(),
+            "the cycle loss is L1 (mean absolute difference), not squared",
+        ),
+        (_l1(fga, a), "only A's round trip: add |G(F(b)) - b| for B's"),
+        (_l1(gfb, b), "only B's round trip: add |F(G(a)) - a| for A's"),
+        (
+            _l1(fga, b) + _l1(gfb, a),
+            "compare each round trip with the image it started from "
+            "(F(G(a)) with a), not with the other domain",
+        ),
+        (
+            _l1(ga, b) + _l1(fb, a),
+            "G(a) and b are not a pair: compare the round trip F(G(a)) with a",
+        ),
+        (
+            _l1(_np(g(fa)), a) + _l1(_np(f(gb)), b),
+            "the generators are in the wrong order: a goes through G first (A -> B), then F back",
+        ),
+        (_l1(fa, a) + _l1(gb, b), "that is the identity loss; the cycle loss goes there and back"),
+        (0.5 * want, "add the two directions, do not average them"),
+        (
+            np.abs(fga - a).sum() + np.abs(gfb - b).sum(),
+            "average the absolute differences, do not sum them",
+        ),
+    ]
+    hint = next((h for v, h in slips if _close(got, float(v))), None)
+    return _no(f"got {got:.4f}, expected {want:.4f}" + (f": {hint}." if hint else "."))
+
+
+@_check
+def check_identity_loss(fn) -> bool:
+    """12: ``fn(g_ab, g_ba, real_a, real_b)`` must return the identity loss
+    E|F(a) - a| + E|G(b) - b|: each generator given an image already in its target domain
+    should leave it alone (:func:`gancourse.losses.identity_loss`). Checked with two small
+    random generators."""
+    from . import losses
+
+    got, g, f, a, b = _on_two_generators(fn)
+    ga, fb, fa, gb = _np(g(a)), _np(f(b)), _np(f(a)), _np(g(b))
+    want = float(losses.identity_loss(a, fa, b, gb))
+    if _close(got, want):
+        return _yes("|F(a) - a| + |G(b) - b|: each generator leaves its own domain alone.")
+    slips = [
+        (
+            _l1(ga, a) + _l1(fb, b),
+            "the generators are swapped: F (g_ba) makes A images, so it "
+            "is F(a) that should equal a, and G(b) that should equal b",
+        ),
+        (
+            ((fa - a) ** 2).mean() + ((gb - b) ** 2).mean(),
+            "the identity loss is L1 (mean absolute difference), not squared",
+        ),
+        (_l1(fa, a), "only F's term: add |G(b) - b|"),
+        (_l1(gb, b), "only G's term: add |F(a) - a|"),
+        (
+            _l1(_np(f(ga)), a) + _l1(_np(g(fb)), b),
+            "that is the cycle loss; the identity loss "
+            "feeds each generator its own target domain once",
+        ),
+        (0.5 * want, "add the two terms, do not average them (the train step weights the sum)"),
+        (_l1(fa, b) + _l1(gb, a), "compare F(a) with a itself: it should not change"),
+    ]
+    hint = next((h for v, h in slips if _close(got, float(v))), None)
+    return _no(f"got {got:.4f}, expected {want:.4f}" + (f": {hint}." if hint else "."))
+
+
+@_check
+def check_lsgan_losses(d_loss_fn, g_loss_fn) -> bool:
+    """12: ``d_loss_fn(real_scores, fake_scores)`` and ``g_loss_fn(fake_scores)`` must be the
+    least-squares GAN losses of :mod:`gancourse.losses` on D's raw scores (no sigmoid):
+    D: mean((D(y) - 1)^2) + mean(D(G(x))^2); G: mean((D(G(x)) - 1)^2). Checked on random
+    patch scores."""
+    from . import losses
+
+    rng = np.random.default_rng(12)
+    sigmoid = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    means = np.reshape([0.5, -0.3], (2, 1, 1, 1, 1))  # D scores reals higher, roughly
+    batches = [tuple(rng.normal(means, 1.0, (2, 6, 4, 4, 1)).astype("float32")) for _ in range(2)]
+
+    def d_slips(want, real, fake):
+        return [
+            (
+                (real**2).mean() + ((fake - 1) ** 2).mean(),
+                ": the targets are swapped: real scores go to 1, fakes to 0",
+            ),
+            (0.5 * want, ": return the sum; the train step halves D's loss itself"),
+            (
+                _softplus(-real).mean() + _softplus(fake).mean(),
+                ": that is the cross-entropy loss; LSGAN squares the distance of the raw scores "
+                "to their targets",
+            ),
+            (
+                ((sigmoid(real) - 1) ** 2).mean() + (sigmoid(fake) ** 2).mean(),
+                ": use the raw scores, without a sigmoid",
+            ),
+            (
+                np.abs(real - 1).mean() + np.abs(fake).mean(),
+                ": square the differences, not their absolute values",
+            ),
+            (((real - 1) ** 2).mean(), ": the fake term is missing: + mean(D(G(x))^2)"),
+            (((real - 1) ** 2).sum() + (fake**2).sum(), ": average over the scores, do not sum"),
+            (
+                ((real - 1) ** 2).mean() + ((fake + 1) ** 2).mean(),
+                ": the course's targets are 1 for real and 0 for fake, not -1",
+            ),
+        ]
+
+    def g_slips(want, real, fake):
+        return [
+            (
+                (fake**2).mean(),
+                ": that pushes the fakes' scores to 0, D's target for them; G wants them scored 1",
+            ),
+            (
+                -(fake**2).mean(),
+                ": G does not maximise D's loss: it minimises mean((D(G(x)) - 1)^2)",
+            ),
+            (0.5 * want, ": return mean((D(G(x)) - 1)^2) itself, without the 1/2"),
+            (
+                _softplus(-fake).mean(),
+                ": that is the non-saturating cross-entropy loss; LSGAN squares the distance to 1",
+            ),
+            (((sigmoid(fake) - 1) ** 2).mean(), ": use the raw scores, without a sigmoid"),
+            (np.abs(fake - 1).mean(), ": square the difference, not its absolute value"),
+        ]
+
+    reference = (losses.lsgan_discriminator_loss, losses.lsgan_generator_loss)
+    verdict = _loss_pair(d_loss_fn, g_loss_fn, reference, batches, (d_slips, g_slips))
+    if verdict is not None:
+        return verdict
+    return _yes("both least-squares losses agree with gancourse.losses on random scores.")
+
+
+def _on_two_generators(fn):
+    """(the learner's number, G, F, a, b) for ``fn(g_ab, g_ba, real_a, real_b)``."""
+    g, f, a, b = _two_generators()
+    return _number(_call(fn, g, f, a.copy(), b.copy())), g, f, a, b
+
+
+def _l1(x, y) -> float:
+    return float(np.abs(np.asarray(x) - np.asarray(y)).mean())
+
+
+def _two_generators():
+    """(G, F, a, b): two small random image-to-image Keras models (4x4x3 -> 4x4x3, tanh) and
+    a batch of images of each domain, for the CycleGAN checks. The domains and the two
+    generators differ (A dark, B bright; G brightens, F darkens), so that every slip, e.g.
+    the generators swapped, gives a clearly different number."""
+    _, keras = _tensorflow()
+    keras.utils.set_random_seed(12)
+    nets = []
+    for name, spread, shift in (("a_to_b", 0.5, 0.5), ("b_to_a", 0.25, -0.5)):
+        x = keras.Input((4, 4, 3))
+        y = keras.layers.Conv2D(
+            3,
+            3,
+            padding="same",
+            activation="tanh",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=spread),
+            bias_initializer=keras.initializers.Constant(shift),
+        )(x)
+        nets.append(keras.Model(x, y, name=name))
+    rng = np.random.default_rng(12)
+    a = rng.uniform(-1.0, 0.2, (5, 4, 4, 3)).astype("float32")  # A darker, B brighter: G
+    b = rng.uniform(-0.2, 1.0, (5, 4, 4, 3)).astype("float32")  # brightens, F darkens
+    return nets[0], nets[1], a, b
+
+
+def _np(tensor):
+    return np.asarray(tensor, "float32")

@@ -1,6 +1,7 @@
 """Latent-space widgets for notebooks 07 and 10: sliders over the directions that matter,
 interpolation between two latent vectors (linear and spherical), and classifier guidance
-step by step (:func:`latent_editor`).
+step by step (:func:`latent_editor`); for notebooks 11 and 12, a translator at work on
+held-out or uploaded images (:func:`translator_explorer`).
 
 Both widgets take any generator: one just trained (``gan.generator``) or a pretrained one
 (``gancourse.pretrained.load(name)``); a conditional generator (inputs ``[z, label]``) gets
@@ -19,6 +20,8 @@ short note and return a static picture of the same exploration instead.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from .config import quiet_tensorflow
@@ -27,7 +30,14 @@ tf = quiet_tensorflow()
 import keras  # noqa: E402
 
 from . import viz  # noqa: E402
-from .data import DATASETS  # noqa: E402
+from .data import (  # noqa: E402
+    DATASETS,
+    TRANSLATION_TASKS,
+    get_task,
+    grayscale,
+    to_model_range,
+    translation_examples,
+)
 from .errors import ModelError  # noqa: E402
 from .models import is_conditional, latent_dim_of, num_classes_of  # noqa: E402
 from .sampling import generate_images, sample_inputs  # noqa: E402
@@ -163,6 +173,50 @@ def latent_editor(
             f"guidance towards {walk.class_names[walk.target[0]]}, {steps} steps",
         )
     return LatentEditor(generator, classifier, walk, seed, steps, labels, size, guidance)
+
+
+def translator_explorer(
+    model,
+    dataset: str | None = None,
+    index: int = 0,
+    size: int = 160,
+    examples: int = 100,
+    task: str | None = None,
+    static: bool | None = None,
+):
+    """A trained translator at work on held-out images: a slider over the first
+    ``examples`` test images of the model's task (:func:`gancourse.data.translation_examples`),
+    starting at ``index``, and three pictures side by side: the input, its translation, and
+    for pix2pix the truth, for CycleGAN the way back (F(G(a)): what the cycle loss compares
+    with the input). A CycleGAN gets a toggle between its two directions.
+
+    "upload" takes a PNG or JPEG of the model's size instead (32x32 for CIFAR-10, 28x28 for
+    MNIST): a colour picture for the colouriser is turned grey first (and shown as the
+    truth), a grey one given to a colour side becomes RGB. A file that does not fit gets a
+    message in the widget saying what to change.
+
+    ``model``: a translator (:func:`gancourse.translation.build_translator`, a run's
+    :func:`~gancourse.translation.load_run`, a shipped one); ``dataset``: which of the task's
+    datasets to draw from (default: the model's); ``task``: only for a model that does not
+    know its own.
+
+    Returns a :class:`TranslatorExplorer` (``.index_slider``, ``.direction_toggle`` (None
+    for pix2pix), ``.upload``, ``.images``, ``.captions``, ``.message``, ``.source``,
+    ``.output``), or a :class:`StaticView` of eight examples when widgets cannot render.
+    """
+    directions, task, dataset = _translator(model, task, dataset)
+    for value, what, low in ((index, "index", 0), (size, "size", 16), (examples, "examples", 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ModelError(f"{what} must be a whole number >= {low}, not {value!r}")
+    if index >= examples:
+        raise ModelError(
+            f"index {index} is past the {examples} test images the explorer loads: pick "
+            f"0..{examples - 1}, or pass examples={index + 1} or more"
+        )
+    a, b = translation_examples(task, dataset, "test", n=int(examples))
+    if _use_static(static):
+        return _static_translations(model, directions, a, b, index, size)
+    return TranslatorExplorer(model, directions, task, dataset, a, b, int(index), int(size))
 
 
 def lerp(z0, z1, t) -> np.ndarray:
@@ -455,6 +509,142 @@ class LatentEditor(_Box):
         return f"LatentEditor({self.steps} steps, seed {self.seed})"
 
 
+class TranslatorExplorer(_Box):
+    """The widget of :func:`translator_explorer` (build it through that function)."""
+
+    def __init__(self, model, directions, task, dataset, a, b, index, size):
+        self.model, self.directions, self.task, self.dataset = model, directions, task, dataset
+        self.test = {"a2b": a, "b2a": b}
+        self.paired = directions == ("a2b",)
+        self.size = size
+        self.uploaded = None  # (file name, uint8 picture) while an upload is shown
+        self.source = self.output = None
+        self.index_slider = _w.IntSlider(
+            value=index,
+            min=0,
+            max=len(a) - 1,
+            description="test image",
+            continuous_update=True,
+            style={"description_width": "initial"},
+            layout=_w.Layout(width="360px"),
+        )
+        self.direction_toggle = None
+        if len(directions) > 1:
+            self.direction_toggle = _w.ToggleButtons(
+                options=[({"a2b": "A -> B", "b2a": "B -> A"}[d], d) for d in directions],
+                value=directions[0],
+                description="direction",
+            )
+            self.direction_toggle.observe(lambda _: self.update(), names="value")
+        self.upload = _w.FileUpload(
+            accept=".png,.jpg,.jpeg,image/png,image/jpeg", multiple=False, description="upload"
+        )
+        self.images = [
+            _w.Image(format="png", layout=_w.Layout(width=f"{size}px", height=f"{size}px"))
+            for _ in range(3)
+        ]
+        self.captions = [_w.Label() for _ in range(3)]
+        self.message = _w.HTML()
+        self.index_slider.observe(self._slider_moved, names="value")
+        self.upload.observe(self._uploaded, names="value")
+        controls = [self.index_slider, self.upload]
+        if self.direction_toggle is not None:
+            controls.insert(1, self.direction_toggle)
+        panels = [_w.VBox([c, i]) for c, i in zip(self.captions, self.images)]
+        super().__init__([_w.HBox(controls), _w.HBox(panels), self.message])
+        self.update()
+
+    @property
+    def direction(self):
+        return self.directions[0] if self.direction_toggle is None else self.direction_toggle.value
+
+    def load_image(self, content, name="your image"):
+        """Show the translation of an image file's bytes (PNG or JPEG) instead of a test
+        image (True); a file that does not fit leaves the pictures as they are and says why
+        in :attr:`message` (False)."""
+        try:
+            picture = _decode(content, name)
+            self._fit(picture, name)  # refuse now, not at the next redraw
+        except ModelError as e:
+            self.message.value = f"<b>Not translated:</b> {html.escape(str(e))}"
+            return False
+        self.uploaded = (name, picture)
+        self.update()
+        return True
+
+    def update(self):
+        """Redraw the three pictures for the test image at the slider (or the upload) in
+        the chosen direction (one or two calls of the translator)."""
+        forward, back = self.direction, "b2a" if self.direction == "a2b" else "a2b"
+        truth = None
+        if self.uploaded is None:
+            i = self.index_slider.value
+            source = self.test[forward][i : i + 1]
+            if self.paired:
+                truth = self.test["b2a"][i : i + 1]
+            where = f"test image {i} of {len(self.test['a2b'])} ({self.dataset}, {self.task})"
+        else:
+            name, picture = self.uploaded
+            source, truth, note = self._fit(picture, name)
+            where = f"{html.escape(name)}{note}; move the slider to go back to the test images"
+        output = _translate(self.model, source, forward)
+        third = truth if self.paired else _translate(self.model, output, back)
+        self.source, self.output = source[0], output[0]
+        x, y = ("a", "b") if forward == "a2b" else ("b", "a")
+        g, f = ("G", "F") if forward == "a2b" else ("F", "G")
+        if self.paired:
+            captions = ("input", "translation G(input)", "truth")
+        else:
+            captions = (
+                f"input ({x.upper()})",
+                f"{g}({x}), to {y.upper()}",
+                f"{f}({g}({x})), back to {x.upper()}",
+            )
+        for image, caption, text, picture in zip(
+            self.images, self.captions, captions, (source, output, third)
+        ):
+            caption.value = text if picture is not None else f"{text}: none for this image"
+            blank = np.full_like(output, -1.0)
+            image.value = _png((blank if picture is None else picture)[0], self.size)
+        self.message.value = where
+
+    def _fit(self, picture, name):
+        """(source, truth or None, note) for an uploaded uint8 picture, on the input side of
+        the chosen direction; a ModelError if its size is not the model's."""
+        shape = tuple(self.test[self.direction].shape[1:])
+        h, w = picture.shape[:2]
+        if (h, w) != shape[:2]:
+            raise ModelError(
+                f"{name} is {w} pixels wide and {h} high; this model translates "
+                f"{shape[1]}x{shape[0]} images. Crop or resize it to that size and upload it "
+                f"again."
+            )
+        image = to_model_range(picture.reshape(1, h, w, -1))
+        truth, note = None, ""
+        if image.shape[-1] == 3 and shape[-1] == 1:
+            if self.paired and self.task == "colorize":
+                truth, note = image, " (colour: its grey version is the input, itself the truth)"
+            else:
+                note = " (colour, turned grey: this side takes grey images)"
+            image = keras.ops.convert_to_numpy(grayscale(image))
+        elif image.shape[-1] == 1 and shape[-1] == 3:
+            image, note = np.repeat(image, 3, axis=-1), " (grey, given as RGB)"
+        return image, truth, note
+
+    def _slider_moved(self, _change):
+        self.uploaded = None
+        self.update()
+
+    def _uploaded(self, change):
+        files = change["new"]
+        if files:
+            self.load_image(bytes(files[-1]["content"]), files[-1]["name"])
+            self.upload.value = ()  # emptied, so that the same file can be chosen again
+
+    def __repr__(self):
+        return f"TranslatorExplorer({self.task}, {len(self.test['a2b'])} test images)"
+
+
 class StaticView:
     """A picture that stands in for a widget where widgets cannot render: shows as a PNG in
     a notebook, and keeps ``.picture`` (uint8) and ``.png`` (bytes) for scripts."""
@@ -568,6 +758,89 @@ def _static_paths(generator, z0, z1, steps, label, class_names, size):
     print(f"Top row: linear path; bottom row: spherical path; t = 0 ... 1 in {steps} steps.")
     return StaticView(
         viz.upscale(viz.image_grid(frames, ncols=steps), scale), f"interpolation, {steps} steps"
+    )
+
+
+def _translator(model, task, dataset):
+    """(directions, task, dataset) of a translator, or a ModelError saying what was
+    expected: the directions it translates in ("a2b" and, for CycleGAN, "b2a"), its task and
+    the dataset its test images come from."""
+    if isinstance(model, str) or not callable(getattr(model, "translate", None)):
+        hint = " (a generator draws from noise: see latent_explorer)"
+        if isinstance(model, str):
+            hint = " (a name: build the model first)"
+        raise ModelError(
+            f"translator_explorer expects a translator (pix2pix or CycleGAN), such as "
+            f"gancourse.translation.build_translator(kind, task) or a trained run's model, "
+            f"not a {type(model).__name__}"
+            + (hint if isinstance(model, (str, keras.Model)) else "")
+        )
+    task = task or getattr(model, "task", None)
+    if task is None:
+        raise ModelError(
+            "this translator does not say which task it learnt: pass task= (one of "
+            f"{', '.join(TRANSLATION_TASKS)})"
+        )
+    spec = get_task(task, dataset or getattr(model, "dataset", None))
+    dataset = dataset or getattr(model, "dataset", None) or spec.datasets[0]
+    directions = getattr(model, "directions", None)
+    if directions is None:
+        directions = ("a2b", "b2a") if spec.model == "cyclegan" else ("a2b",)
+    return tuple(directions), spec.name, dataset
+
+
+def _translate(model, images, direction):
+    """The model's translation of ``images`` (NumPy in [-1, 1]) in ``direction``."""
+    if direction == "a2b":
+        return model.translate(images)
+    return model.translate(images, direction=direction)
+
+
+def _decode(content, name):
+    """An uploaded PNG or JPEG as a uint8 picture (H, W) or (H, W, 3); a ModelError for
+    anything else."""
+    import imageio.v3 as iio
+
+    try:
+        picture = np.asarray(iio.imread(bytes(content)))
+    except Exception:  # imageio raises OSError, ValueError, ... for what it cannot read
+        raise ModelError(f"{name} could not be read as a PNG or JPEG image.") from None
+    if picture.dtype != np.uint8:
+        raise ModelError(f"{name} has {picture.dtype} pixels; save it as an 8-bit PNG or JPEG.")
+    if picture.ndim == 3 and picture.shape[-1] == 4:
+        if (picture[..., 3] != 255).any():
+            raise ModelError(f"{name} has transparent pixels; save it without transparency.")
+        picture = picture[..., :3]
+    if picture.ndim == 3 and picture.shape[-1] == 2:  # grey + alpha
+        picture = picture[..., 0]
+    if picture.ndim not in (2, 3) or (picture.ndim == 3 and picture.shape[-1] not in (1, 3)):
+        raise ModelError(f"{name} is not a grey or RGB picture (shape {picture.shape}).")
+    return picture
+
+
+def _static_translations(model, directions, a, b, index, size):
+    """Per direction three rows (inputs, translations, truth or way back) of eight test
+    images from ``index``."""
+    chosen = slice(index, index + 8)
+    rows = []
+    for forward in directions:
+        source = (a if forward == "a2b" else b)[chosen]
+        output = _translate(model, source, forward)
+        back = "b2a" if forward == "a2b" else "a2b"
+        third = b[chosen] if directions == ("a2b",) else _translate(model, output, back)
+        rows += [source, output, third]
+    channels = max(r.shape[-1] for r in rows)
+    frames = np.concatenate([np.repeat(r, channels // r.shape[-1], axis=-1) for r in rows])
+    n = len(rows[0])
+    scale = max(1, round(size / 2 / frames.shape[1]))
+    third = "truth" if directions == ("a2b",) else "way back"
+    print(
+        f"Rows: inputs, translations, {third}"
+        + (" (A -> B, then B -> A)" if len(directions) > 1 else "")
+        + f"; test images {index}..{index + n - 1}."
+    )
+    return StaticView(
+        viz.upscale(viz.image_grid(frames, ncols=n), scale), f"translations, {n} test images"
     )
 
 

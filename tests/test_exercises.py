@@ -69,6 +69,13 @@ def stub(*args):
         (ex.check_r1_penalty, (stub,)),
         (ex.check_minibatch_std, (stub,)),
         (ex.check_color_augment, (stub,)),
+        (ex.check_unet_skip, (stub,)),
+        (ex.check_receptive_field, (stub,)),
+        (ex.check_receptive_field, (...,)),
+        (ex.check_pix2pix_generator_loss, (stub,)),
+        (ex.check_cycle_loss, (stub,)),
+        (ex.check_identity_loss, (stub,)),
+        (ex.check_lsgan_losses, (stub, stub)),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
@@ -810,6 +817,218 @@ def test_color_augment(capsys):
         (lambda x, b, s, c: (x + b) * s * c, "in that order"),
     ]:
         rejected(ex.check_color_augment, wrong, hint, capsys)
+
+
+# ---------------------------------------------------------------- 11 pix2pix
+
+
+def test_unet_skip(capsys):
+    accepted(ex.check_unet_skip, lambda d, e: np.concatenate([d, e], axis=-1))
+    accepted(ex.check_unet_skip, lambda d, e: keras.layers.Concatenate()([d, e]))
+    accepted(ex.check_unet_skip, lambda d, e: tf.concat([d, e], axis=3))
+    for wrong, hint in [
+        (lambda d, e: np.concatenate([e, d], axis=-1), "in the other order"),
+        (lambda d, e: d + e, "you added the features"),
+        (lambda d, e: d, "only the decoder's features"),
+        (lambda d, e: e, "only the encoder's features"),
+        (lambda d, e: np.concatenate([d, e], axis=0), "along the batch axis"),
+        (lambda d, e: np.concatenate([d, e], axis=1), "along the height"),
+        (lambda d, e: np.concatenate([d, e], axis=2), "along the width"),
+        (lambda d, e: np.stack([d, e], axis=-1), "np.stack adds an axis"),
+        (lambda d, e: np.concatenate([d, 0 * e], axis=-1), "the values are not"),
+        # right only when both have the same number of channels, as in the first case
+        (lambda d, e: np.concatenate([d[..., :4], e[..., :4]], axis=-1), "(2, 4, 4, 8)"),
+        (lambda d, e: 1 / 0, "raised ZeroDivisionError"),
+    ]:
+        rejected(ex.check_unet_skip, wrong, hint, capsys)
+
+
+def _receptive(start=1, backwards=True, strides=True, own_stride=False, minus=1):
+    def field(convs):
+        if own_stride:  # forward, each layer's stride in its own term
+            r, jump = 1, 1
+            for k, s in convs:
+                jump *= s
+                r += (k - 1) * jump
+            return r
+        r = start
+        for k, s in reversed(convs) if backwards else convs:
+            r = (r - minus) * (s if strides else 1) + k
+        return r
+
+    return field
+
+
+def _receptive_forward(convs):
+    """The other right way: from the first layer, each kernel adds (k - 1) times the
+    product of the strides before it."""
+    r, jump = 1, 1
+    for k, s in convs:
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+
+def test_receptive_field(capsys):
+    from gancourse import translation
+
+    accepted(ex.check_receptive_field, _receptive())
+    accepted(ex.check_receptive_field, _receptive_forward)
+    accepted(ex.check_receptive_field, translation.receptive_field)
+    accepted(ex.check_receptive_field, 70)
+    accepted(ex.check_receptive_field, 16, [(4, 2), (4, 1), (4, 1)])
+    for wrong, hint in [
+        (_receptive(strides=False), "ignores the strides"),
+        (_receptive(start=0), "not 0"),
+        (_receptive(minus=0), "the - 1 is missing"),
+        (lambda convs: _receptive()(convs) + 1, "one too many"),
+        (_receptive(backwards=False), "from the last layer back"),
+        (_receptive(own_stride=True), "not its own kernel"),
+        (lambda convs: sum(k for k, _ in convs), "r <- (r - 1) * stride + kernel"),
+        (lambda convs: "seventy", "give one number"),
+        (16, "ignores the strides"),
+        (69, "one short"),
+        (71, "one too many"),
+        (
+            (_receptive(backwards=False)([(4, 2)] * 3 + [(4, 1)] * 2), None),
+            "from the last layer back",
+        ),
+        ((7, [(4, 2), (4, 1), (4, 1)]), "r <- (r - 1) * stride + kernel"),
+    ]:
+        rejected(ex.check_receptive_field, wrong, hint, capsys)
+
+
+def _pix2pix_loss(gan="ns", distance="l1", weight=True, against="target", sign=1.0, l1=True):
+    def loss(logits, source, target, output, l1_weight):
+        softplus = lambda v: np.logaddexp(0.0, v)  # noqa: E731
+        terms = {
+            "ns": softplus(-logits).mean(),
+            "minimax": -softplus(logits).mean(),
+            "d": softplus(logits).mean(),
+            "none": 0.0,
+        }
+        other = target if against == "target" else source
+        diff = output - other
+        dist = {"l1": np.abs(diff).mean(), "l2": (diff**2).mean(), "sum": np.abs(diff).sum()}
+        lam = l1_weight if weight is True else (weight or 1.0)
+        return terms[gan] + sign * lam * dist[distance] * l1
+
+    return loss
+
+
+def test_pix2pix_generator_loss(capsys):
+    from gancourse import losses
+
+    accepted(ex.check_pix2pix_generator_loss, _pix2pix_loss())
+    accepted(
+        ex.check_pix2pix_generator_loss,
+        lambda logits, x, y, out, lam: losses.pix2pix_generator_loss(logits, y, out, lam),
+    )
+    for wrong, hint in [
+        (_pix2pix_loss(distance="l2"), "not the squared one"),
+        (_pix2pix_loss(weight=False), "multiply the L1 term by l1_weight"),
+        (_pix2pix_loss(weight=100.0), "not 100 always"),
+        (_pix2pix_loss(against="source"), "not with the input"),
+        (_pix2pix_loss(sign=-1.0), "do not subtract it"),
+        (
+            lambda *a: -_pix2pix_loss(gan="ns", l1=False)(*a) + _pix2pix_loss(gan="none")(*a),
+            "wrong sign",
+        ),
+        (_pix2pix_loss(gan="minimax"), "saturating (minimax)"),
+        (_pix2pix_loss(gan="d"), "target 1"),
+        (_pix2pix_loss(distance="sum"), "do not sum them"),
+        (_pix2pix_loss(gan="none"), "the GAN term is missing"),
+        (_pix2pix_loss(l1=False), "the L1 term is missing"),
+        (lambda *a: 0.5, "-mean log sigmoid(logits)"),
+    ]:
+        rejected(ex.check_pix2pix_generator_loss, wrong, hint, capsys)
+
+
+# ---------------------------------------------------------------- 12 CycleGAN
+
+
+def _l1(x, y):
+    return float(np.mean(np.abs(np.asarray(x) - np.asarray(y))))
+
+
+def test_cycle_loss(capsys):
+    from gancourse import losses
+
+    accepted(ex.check_cycle_loss, lambda g, f, a, b: _l1(f(g(a)), a) + _l1(g(f(b)), b))
+    accepted(
+        ex.check_cycle_loss,
+        lambda g, f, a, b: losses.cycle_loss(
+            a, f(g(a, training=False), training=False), b, g(f(b, training=False))
+        ),
+    )
+    sq = lambda x, y: float(np.mean((np.asarray(x) - np.asarray(y)) ** 2))  # noqa: E731
+    for wrong, hint in [
+        (lambda g, f, a, b: sq(f(g(a)), a) + sq(g(f(b)), b), "not squared"),
+        (lambda g, f, a, b: _l1(f(g(a)), a), "only A's round trip"),
+        (lambda g, f, a, b: _l1(g(f(b)), b), "only B's round trip"),
+        (lambda g, f, a, b: _l1(f(g(a)), b) + _l1(g(f(b)), a), "not with the other domain"),
+        (lambda g, f, a, b: _l1(g(a), b) + _l1(f(b), a), "are not a pair"),
+        (lambda g, f, a, b: _l1(g(f(a)), a) + _l1(f(g(b)), b), "in the wrong order"),
+        (lambda g, f, a, b: _l1(f(a), a) + _l1(g(b), b), "that is the identity loss"),
+        (lambda g, f, a, b: (_l1(f(g(a)), a) + _l1(g(f(b)), b)) / 2, "do not average"),
+        (
+            lambda g, f, a, b: float(np.abs(f(g(a)) - a).sum() + np.abs(g(f(b)) - b).sum()),
+            "do not sum them",
+        ),
+        (lambda g, f, a, b: 0.25, "expected"),
+    ]:
+        rejected(ex.check_cycle_loss, wrong, hint, capsys)
+
+
+def test_identity_loss(capsys):
+    from gancourse import losses
+
+    accepted(ex.check_identity_loss, lambda g, f, a, b: _l1(f(a), a) + _l1(g(b), b))
+    accepted(ex.check_identity_loss, lambda g, f, a, b: losses.identity_loss(a, f(a), b, g(b)))
+    for wrong, hint in [
+        (lambda g, f, a, b: _l1(g(a), a) + _l1(f(b), b), "the generators are swapped"),
+        (
+            lambda g, f, a, b: float(np.mean((f(a) - a) ** 2) + np.mean((g(b) - b) ** 2)),
+            "not squared",
+        ),
+        (lambda g, f, a, b: _l1(f(a), a), "only F's term"),
+        (lambda g, f, a, b: _l1(g(b), b), "only G's term"),
+        (lambda g, f, a, b: _l1(f(g(a)), a) + _l1(g(f(b)), b), "that is the cycle loss"),
+        (lambda g, f, a, b: (_l1(f(a), a) + _l1(g(b), b)) / 2, "do not average them"),
+        (lambda g, f, a, b: _l1(f(a), b) + _l1(g(b), a), "it should not change"),
+    ]:
+        rejected(ex.check_identity_loss, wrong, hint, capsys)
+
+
+def test_lsgan_losses(capsys):
+    from gancourse import losses
+
+    right_d = lambda r, f: ((r - 1) ** 2).mean() + (f**2).mean()  # noqa: E731
+    right_g = lambda f: ((f - 1) ** 2).mean()  # noqa: E731
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    softplus = lambda v: np.logaddexp(0.0, v)  # noqa: E731
+    accepted(ex.check_lsgan_losses, right_d, right_g)
+    accepted(ex.check_lsgan_losses, losses.lsgan_discriminator_loss, losses.lsgan_generator_loss)
+    for wrong, hint in [
+        ((lambda r, f: (r**2).mean() + ((f - 1) ** 2).mean(), right_g), "targets are swapped"),
+        ((lambda r, f: 0.5 * right_d(r, f), right_g), "halves D's loss itself"),
+        ((lambda r, f: softplus(-r).mean() + softplus(f).mean(), right_g), "cross-entropy"),
+        (
+            (lambda r, f: ((sigmoid(r) - 1) ** 2).mean() + (sigmoid(f) ** 2).mean(), right_g),
+            "without a sigmoid",
+        ),
+        ((lambda r, f: np.abs(r - 1).mean() + np.abs(f).mean(), right_g), "not their absolute"),
+        ((lambda r, f: ((r - 1) ** 2).mean(), right_g), "the fake term is missing"),
+        ((lambda r, f: ((r - 1) ** 2).sum() + (f**2).sum(), right_g), "do not sum"),
+        ((lambda r, f: ((r - 1) ** 2).mean() + ((f + 1) ** 2).mean(), right_g), "not -1"),
+        ((right_d, lambda f: (f**2).mean()), "G wants them scored 1"),
+        ((right_d, lambda f: -(f**2).mean()), "G does not maximise D's loss"),
+        ((right_d, lambda f: 0.5 * right_g(f)), "without the 1/2"),
+        ((right_d, lambda f: softplus(-f).mean()), "non-saturating cross-entropy"),
+        ((right_d, lambda f: ((sigmoid(f) - 1) ** 2).mean()), "without a sigmoid"),
+        ((right_d, lambda f: np.abs(f - 1).mean()), "not its absolute value"),
+    ]:
+        rejected(ex.check_lsgan_losses, wrong, hint, capsys)
 
 
 # ---------------------------------------------------------------- the notebooks' exercise cells

@@ -237,3 +237,184 @@ def test_latent_explorer_draws_infogan_inputs_with_a_valid_code():
     code = explorer.base[8:18]
     assert sorted(np.round(code, 6).tolist()) == [0.0] * 9 + [1.0]
     assert np.all(np.abs(explorer.base[18:]) <= 1)
+
+
+# --------------------------------------------------------------------------- translators
+
+
+def _upload(widget, content, name):
+    """What the browser does when a file is chosen: FileUpload's value becomes that file."""
+    import datetime
+
+    widget.upload.value = (
+        {
+            "name": name,
+            "type": "image/png",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime(2026, 1, 1),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def pix2pix():
+    from gancourse import translation
+
+    keras.utils.set_random_seed(2)
+    return translation.build_translator("pix2pix", "colorize")
+
+
+@pytest.fixture(scope="module")
+def cyclegan():
+    from gancourse import translation
+
+    keras.utils.set_random_seed(3)
+    return translation.build_translator("cyclegan", "mnist-texture")
+
+
+@pytest.fixture(scope="module")
+def colorize_examples():
+    from gancourse import data
+
+    return data.translation_examples("colorize", split="test", n=4)
+
+
+def test_translator_explorer_follows_its_slider(pix2pix, colorize_examples):
+    a, b = colorize_examples
+    w = widgets.translator_explorer(pix2pix, examples=4, static=False)
+    assert repr(w) == "TranslatorExplorer(colorize, 4 test images)"
+    assert w.direction_toggle is None and w.index_slider.max == 3
+    assert [c.value for c in w.captions] == ["input", "translation G(input)", "truth"]
+    assert all(image.value[:8] == b"\x89PNG\r\n\x1a\n" for image in w.images)
+    assert "test image 0 of 4" in w.message.value
+    start = [image.value for image in w.images]
+    w.index_slider.value = 2
+    moved = [image.value for image in w.images]
+    assert all(x != y for x, y in zip(start, moved))
+    # the pictures are the test pair and the model's translation of its input
+    np.testing.assert_array_equal(w.source, a[2])
+    np.testing.assert_allclose(w.output, pix2pix.translate(a[2:3])[0], atol=1e-6)
+    assert moved[2] == widgets._png(b[2], w.size)
+    assert "test image 2 of 4" in w.message.value
+    w.index_slider.value = 0
+    assert [image.value for image in w.images] == start
+
+
+def test_cyclegan_explorer_shows_the_way_back_in_either_direction(cyclegan):
+    from gancourse import data
+
+    a, b = data.translation_examples("mnist-texture", split="test", n=3)
+    w = widgets.translator_explorer(cyclegan, examples=3, index=1, static=False)
+    assert [value for _, value in w.direction_toggle.options] == ["a2b", "b2a"]
+    assert w.captions[2].value == "F(G(a)), back to A"
+    there = cyclegan.translate(a[1:2])
+    np.testing.assert_array_equal(w.source, a[1])
+    assert w.images[2].value == widgets._png(cyclegan.translate(there, "b2a")[0], w.size)
+    before = [image.value for image in w.images]
+    w.direction_toggle.value = "b2a"
+    assert [c.value for c in w.captions] == ["input (B)", "F(b), to A", "G(F(b)), back to B"]
+    np.testing.assert_array_equal(w.source, b[1])
+    np.testing.assert_allclose(w.output, cyclegan.translate(b[1:2], "b2a")[0], atol=1e-6)
+    assert all(x != y for x, y in zip(before, (image.value for image in w.images)))
+    w.direction_toggle.value = "a2b"
+    assert [image.value for image in w.images] == before
+
+
+def test_an_uploaded_colour_image_is_greyed_and_kept_as_the_truth(pix2pix):
+    from gancourse import viz
+
+    w = widgets.translator_explorer(pix2pix, examples=2, static=False)
+    start = [image.value for image in w.images]
+    colour = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    _upload(w, viz.png_bytes(colour), "my_cat.png")
+    assert "my_cat.png" in w.message.value and "grey version is the input" in w.message.value
+    assert w.source.shape == (32, 32, 1)
+    luma = colour.astype("float64") @ [0.2989, 0.587, 0.114] / 127.5 - 1.0  # ITU-R 601
+    np.testing.assert_allclose(w.source[..., 0], luma, atol=0.01)
+    assert w.images[2].value == widgets._png(colour / 127.5 - 1.0, w.size)  # the truth
+    assert w.images[0].value != start[0]
+    # a grey upload is the input itself, with no truth to show
+    grey = colour[..., 0]
+    assert w.load_image(viz.png_bytes(grey), "grey.png")
+    np.testing.assert_allclose(w.source[..., 0], grey / 127.5 - 1.0, atol=1e-6)
+    assert w.captions[2].value == "truth: none for this image"
+    w.index_slider.value = 1  # the slider goes back to the test images
+    assert "test image 1 of 2" in w.message.value and w.captions[2].value == "truth"
+
+
+def test_an_uploaded_grey_digit_goes_to_a_colour_side_as_rgb(cyclegan):
+    from gancourse import viz
+
+    w = widgets.translator_explorer(cyclegan, examples=1, static=False)
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255
+    _upload(w, viz.png_bytes(digit), "one.png")
+    assert "given as RGB" in w.message.value and w.source.shape == (28, 28, 3)
+    np.testing.assert_array_equal(w.source[..., 0], w.source[..., 2])
+    assert w.upload.value == ()  # emptied: the same file can be chosen again
+    # a JPEG photo on the other side (B -> A)
+    import imageio.v3 as iio
+
+    w.direction_toggle.value = "b2a"
+    photo = np.random.default_rng(1).integers(0, 256, (28, 28, 3), dtype=np.uint8)
+    _upload(w, iio.imwrite("<bytes>", photo, extension=".jpg"), "photo.jpg")
+    assert w.message.value.startswith("photo.jpg") and w.source.shape == (28, 28, 3)
+    assert w.captions[1].value == "F(b), to A"
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ("wrong size", "is 32 pixels wide and 40 high; this model translates 32x32"),
+        (b"not an image", "could not be read as a PNG or JPEG"),
+        ("transparent", "transparent pixels"),
+    ],
+)
+def test_a_file_that_does_not_fit_gets_a_message_not_an_exception(pix2pix, content, says):
+    from gancourse import viz
+
+    if content == "wrong size":
+        content = viz.png_bytes(np.zeros((40, 32, 3), np.uint8))
+    elif content == "transparent":
+        content = viz.png_bytes(np.zeros((32, 32, 4), np.uint8))
+    w = widgets.translator_explorer(pix2pix, examples=2, static=False)
+    before = [image.value for image in w.images]
+    _upload(w, content, "photo.png")  # no exception
+    assert "Not translated" in w.message.value and says in w.message.value, w.message.value
+    assert [image.value for image in w.images] == before and w.uploaded is None
+
+
+def test_translator_explorer_refuses_what_it_cannot_show(pix2pix, generator):
+    from gancourse.errors import GancourseError
+
+    for model, says in [
+        ("pix2pix", "expects a translator"),
+        (generator, "see latent_explorer"),
+    ]:
+        with pytest.raises(ModelError, match=says):
+            widgets.translator_explorer(model, static=False)
+    for options, says in [
+        ({"index": 5, "examples": 5}, "index 5 is past the 5 test images"),
+        ({"index": -1}, "index must be a whole number >= 0"),
+        ({"size": 0}, "size must be"),
+        ({"examples": 2.5}, "examples must be"),
+        ({"dataset": "mnist"}, "built from cifar10"),
+    ]:
+        with pytest.raises(GancourseError, match=says):
+            widgets.translator_explorer(pix2pix, static=False, **options)
+
+    class Anonymous:  # translates, but does not say what it learnt
+        def translate(self, images):
+            return images
+
+    with pytest.raises(ModelError, match="pass task="):
+        widgets.translator_explorer(Anonymous(), static=False)
+
+
+def test_translator_explorer_static_fallback(cyclegan, capsys):
+    view = widgets.translator_explorer(cyclegan, examples=8)  # no kernel in pytest
+    out = capsys.readouterr().out
+    assert "not available" in out and "way back (A -> B, then B -> A)" in out
+    assert isinstance(view, widgets.StaticView) and view.png[:4] == b"\x89PNG"
+    assert repr(view) == "StaticView(translations, 8 test images)"
