@@ -1,11 +1,12 @@
 """Browser tests: JupyterLab in headless Chromium runs the latent explorer of notebook 07, a
 slider is moved, and the picture changes; it runs the GAN playground of notebook 01 and plays
-it: the step counter and the picture change while a slider still answers, and Pause stops
-them; it runs the latent editor of notebook 10 along its step slider and target; and the
-style mixing widget, whose crossover slider turns the mix into B's picture, then A's. This
-proves what the unit tests cannot: that the widgets render in a real front end, that the
-kernel <-> browser round trip works, and that the kernel stays responsive while it trains. (nbval runs the whole notebooks; here each page holds only its notebook's setup cell
-and the cells its widget needs, so the browser waits for no other training.)
+it: the step counter and the picture change while a slider still answers, and Pause stops them;
+it runs the latent editor of notebook 10 along its step slider and target; and the style mixing
+widget, whose crossover slider turns the mix into B's picture, then A's. This proves what the
+unit tests cannot: that the widgets render in a real front end, that the kernel <-> browser
+round trip works, and that the kernel stays responsive while it trains. (nbval runs the whole
+notebooks; here each page holds only its notebook's setup cell and the cells its widget needs,
+so the browser waits for no other training.)
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the ``playwright`` pip
 package, which drives that system browser (``playwright install`` is never needed).
