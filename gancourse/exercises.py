@@ -378,19 +378,12 @@ def check_up_block(fn) -> bool:
     keras.utils.set_random_seed(3)
     g = dcgan_generator()
     package = keras.Model(g.get_layer("reshape").output, g.get_layer("up_1_relu").output)
-    x = keras.Input((7, 7, 128))
-    out = _call(fn, x)
-    try:
-        mine = keras.Model(x, out)
-    except Exception as e:
-        raise _Wrong(
-            f"return the block's output tensor for the input x ({type(e).__name__})"
-        ) from None
-    if tuple(mine.output_shape[1:]) != (14, 14, 64):
-        raise _Wrong(
-            f"the block gives {mine.output_shape[1:]}, expected (14, 14, 64): 64 filters, "
-            "strides=2 and padding='same' double the side, 7 -> 14"
-        )
+    mine = _learner_model(
+        fn,
+        keras.Input((7, 7, 128)),
+        ("the block's output", (14, 14, 64)),
+        "64 filters, strides=2 and padding='same' double the side, 7 -> 14",
+    )
     want = [tuple(w.shape) for w in package.weights]
     got = [tuple(w.shape) for w in mine.weights]
     if got != want:
@@ -1488,6 +1481,24 @@ def _gradient_descent(generator, x, z0, steps, lr):
     return z.numpy()
 
 
+def _learner_model(fn, x, output, hint, *args):
+    """A Keras model from the Keras tensor ``x`` to ``fn(x, *args)``, the learner's layers,
+    whose output (``output``: its name, its shape without the batch) must have that shape
+    (else ``hint``)."""
+    _, keras = _tensorflow()
+    what, shape = output
+    out = _call(fn, x, *args)
+    try:
+        model = keras.Model(x, out)
+    except Exception as e:
+        raise _Wrong(
+            f"return {what} as a tensor, for the input tensor ({type(e).__name__})"
+        ) from None
+    if tuple(model.output_shape[1:]) != tuple(shape):
+        raise _Wrong(f"{what} has shape {model.output_shape[1:]}, expected {shape}: {hint}")
+    return model
+
+
 def _tensorflow():
     from .config import quiet_tensorflow
 
@@ -2022,3 +2033,414 @@ def _two_generators():
 
 def _np(tensor):
     return np.asarray(tensor, "float32")
+
+
+# ---------------------------------------------------------------- 13 StyleGAN
+
+
+def _no_slip(got, slips, fallback, rtol=1e-3, atol=1e-4, prefix=""):
+    """Feedback on a wrong result: the hint of the first slip (value, hint) it matches, else
+    ``fallback``."""
+    hint = next((h for v, h in slips if np.allclose(got, v, rtol=rtol, atol=atol)), fallback)
+    return _no(f"{prefix}{hint}.")
+
+
+def _lrelu(x):
+    """StyleGAN's activation in NumPy: LeakyReLU(0.2) times sqrt(2)."""
+    return np.where(x >= 0, x, 0.2 * x) * math.sqrt(2.0)
+
+
+@_check
+def check_mapping_network(fn) -> bool:
+    """13: ``fn(z, w_dim, depth)`` must apply StyleGAN's mapping network to a Keras tensor z of
+    latent vectors: pixel norm (:class:`gancourse.stylegan.PixelNorm`, z / sqrt(mean(z^2) +
+    1e-8) over each z's numbers), then ``depth`` layers ``EqualDense(w_dim, lr_mul=0.01,
+    activation="lrelu")``, returning w. Checked against
+    :func:`gancourse.stylegan.mapping_network`: same weight shapes, then, with the package's
+    weights copied in, the same w's for z's of very different lengths."""
+    _, keras = _tensorflow()
+    from .stylegan import mapping_network
+
+    latent_dim, w_dim, depth = 12, 10, 3
+    keras.utils.set_random_seed(13)
+    package = mapping_network(latent_dim, w_dim, depth)
+    z_in = keras.Input((latent_dim,))
+    mine = _learner_model(
+        fn,
+        z_in,
+        ("w", (w_dim,)),
+        "every layer has w_dim units, so w has w_dim numbers whatever the size of z",
+        w_dim,
+        depth,
+    )
+    want = [tuple(w.shape) for w in package.weights]
+    got = [tuple(w.shape) for w in mine.weights]
+    if got != want:
+        hint = (
+            f"{depth} dense layers (with a bias each), not {len(got) // 2}"
+            if len(got) != len(want)
+            else "EqualDense(w_dim, ...) layers, one after the other"
+        )
+        raise _Wrong(f"the weights have shapes {got}, the package's {want}: {hint}.")
+    rng = np.random.default_rng(13)
+    package.set_weights([w + rng.normal(0, 0.3, w.shape) for w in package.get_weights()])
+    weights = package.get_weights()
+    mine.set_weights(weights)
+    z = rng.standard_normal((6, latent_dim)).astype("float32")
+    z *= np.array([0.1, 0.5, 1.0, 2.0, 5.0, 20.0], "float32")[:, None]  # lengths far apart
+    got, want = np.asarray(mine(z)), np.asarray(package(z))
+    if np.allclose(got, want, rtol=1e-4, atol=1e-5):
+        return _yes(
+            f"the package's w's ({w_dim} numbers each), and z's length does not matter: "
+            "pixel norm keeps only its direction."
+        )
+
+    def numpy_mapping(norm="rms", dense="equal", act=_lrelu):
+        h = z.astype("float64")
+        if norm == "rms":
+            h = h / np.sqrt(np.mean(h**2, axis=-1, keepdims=True) + 1e-8)
+        elif norm == "length":
+            h = h / np.linalg.norm(h, axis=-1, keepdims=True)
+        elif norm == "batch":
+            h = h / np.sqrt(np.mean(h**2, axis=0, keepdims=True) + 1e-8)
+        for kernel, bias in zip(weights[::2], weights[1::2]):
+            fan_in = kernel.shape[0]
+            if dense == "equal":
+                h = h @ (kernel * 0.01 / math.sqrt(fan_in)) + 0.01 * bias
+            elif dense == "lr_mul 1":
+                h = h @ (kernel / math.sqrt(fan_in)) + bias
+            else:
+                h = h @ kernel + bias
+            h = act(h)
+        return h
+
+    slips = [
+        (
+            numpy_mapping(norm=None),
+            "pixel-normalise z first (stylegan.PixelNorm()): without it a longer z gives a "
+            "different w, though only z's direction should matter",
+        ),
+        (
+            numpy_mapping(norm="length"),
+            "divide by the root *mean* square, sqrt(mean(z^2) + 1e-8), not by the length: "
+            "pixel norm puts z on the sphere of radius sqrt(latent_dim), not of radius 1",
+        ),
+        (
+            numpy_mapping(norm="batch"),
+            "normalise each z over its own numbers (the last axis), not over the batch",
+        ),
+        (
+            numpy_mapping(dense="plain"),
+            "use stylegan.EqualDense, not keras.layers.Dense: the equalised learning rate "
+            "multiplies the weights by lr_mul / sqrt(fan_in) at every call",
+        ),
+        (
+            numpy_mapping(dense="lr_mul 1"),
+            "EqualDense(w_dim, lr_mul=0.01, ...): the paper slows the mapping network down "
+            "100 times",
+        ),
+        (
+            numpy_mapping(act=lambda h: h),
+            "every layer ends in StyleGAN's activation: activation='lrelu'",
+        ),
+        (
+            numpy_mapping(act=lambda h: np.where(h >= 0, h, 0.2 * h)),
+            "activation='lrelu' (LeakyReLU(0.2) times sqrt(2), which keeps unit variance), "
+            "not a plain LeakyReLU",
+        ),
+    ]
+    return _no_slip(
+        got,
+        slips,
+        "same weights, other w's: PixelNorm, then depth EqualDense(w_dim, lr_mul=0.01, "
+        "activation='lrelu') layers",
+    )
+
+
+@_check
+def check_adain(fn) -> bool:
+    """13: ``fn(x, style)`` must apply adaptive instance normalisation to feature maps x
+    (batch, h, w, c) with the style (batch, 2c) that the affine layer made of w: normalise
+    each channel of each sample over its pixels (mean 0, standard deviation
+    sqrt(var + 1e-8)), multiply by y_s = 1 + style[:, :c] and add y_b = style[:, c:], like
+    :class:`gancourse.stylegan.AdaIN`; checked on random features and styles."""
+    _, keras = _tensorflow()
+    from .stylegan import AdaIN
+
+    keras.utils.set_random_seed(13)
+    rng = np.random.default_rng(13)
+    c = 5
+    x = rng.standard_normal((4, 6, 6, c)) * rng.uniform(0.3, 3.0, (4, 1, 1, c))
+    x = (x + rng.normal(0, 2.0, (4, 1, 1, c)) + rng.normal(0, 0.5, (4, 6, 6, 1))).astype("float32")
+    w = rng.standard_normal((4, 8)).astype("float32")
+    layer = AdaIN()
+    want = np.asarray(layer([x, w]))
+    style = np.asarray(layer.affine(w))
+    got = _array(_call(fn, x.copy(), style.copy()))
+    _same_shape(got, want, {}, "the same shape as x: one value per pixel and channel")
+    if np.allclose(got, want, rtol=1e-4, atol=1e-4):
+        return _yes(
+            "each channel of each sample gets the style's mean y_b and standard deviation "
+            "|y_s|, as gancourse.stylegan.AdaIN does."
+        )
+
+    def adain(axes=(1, 2), scale="1+", swap=False, divide="std"):
+        x64 = x.astype("float64")
+        if axes is None:
+            h = x64
+        else:
+            mean = x64.mean(axis=axes, keepdims=True)
+            var = x64.var(axis=axes, keepdims=True)
+            h = (x64 - mean) / (np.sqrt(var + 1e-8) if divide == "std" else var + 1e-8)
+        a, b = (style[:, c:], style[:, :c]) if swap else (style[:, :c], style[:, c:])
+        y_s = 1.0 + a if scale == "1+" else a
+        return y_s[:, None, None, :] * h + b[:, None, None, :]
+
+    slips = [
+        (adain(axes=None), "normalise first: subtract each channel's mean, divide by its std"),
+        (
+            adain(axes=(1, 2, 3)),
+            "normalise each channel over its own pixels (axis=(1, 2)), not over all channels "
+            "at once (that is layer normalisation)",
+        ),
+        (
+            adain(axes=(0, 1, 2)),
+            "normalise each sample with its own statistics (axis=(1, 2)), not the batch's "
+            "(that is batch normalisation)",
+        ),
+        (adain(divide="var"), "divide by the standard deviation, sqrt(var + 1e-8)"),
+        (adain(scale="plain"), "the scale is y_s = 1 + style[:, :c] (the affine starts at 0)"),
+        (
+            adain(swap=True),
+            "scale and bias are swapped: the first c numbers of the style scale (1 + them), "
+            "the last c shift",
+        ),
+        (adain(swap=True, scale="plain"), "the first c numbers scale (1 + them), the last c shift"),
+    ]
+    return _no_slip(
+        got,
+        slips,
+        "(x - mean) / sqrt(var + 1e-8) over axes (1, 2), times 1 + style[:, :c], plus style[:, c:]",
+        rtol=1e-3,
+        atol=1e-3,
+    )
+
+
+@_check
+def check_demodulation(fn) -> bool:
+    """13: ``fn(weight, style, eps)`` must return StyleGAN2's modulated and demodulated
+    convolution weights, one set per sample, (batch, k, k, c_in, c_out), from the shared
+    weight (k, k, c_in, c_out) and the styles (batch, c_in): w' = style_i * w_ijk per input
+    channel i, then w'' = w' / sqrt(sum of w'^2 over k, k and c_in + eps) per output channel
+    j. Checked against :class:`gancourse.stylegan.ModulatedConv2D` (convolving each sample
+    with its weights must give the layer's output), then on a style of zeros (0 / 0 without
+    eps), and the output variance on unit-variance inputs is measured."""
+    tf, keras = _tensorflow()
+    from .stylegan import ModulatedConv2D
+
+    keras.utils.set_random_seed(13)
+    rng = np.random.default_rng(13)
+    batch, cin, cout, eps = 3, 6, 5, 1e-8
+    x = rng.standard_normal((batch, 12, 12, cin)).astype("float32")
+    w = rng.standard_normal((batch, 8)).astype("float32")
+    layer = ModulatedConv2D(cout, 3, use_bias=False)
+    layer.build([x.shape, w.shape])
+    layer.affine.bias.assign(rng.uniform(0.2, 3.0, cin).astype("float32"))  # styles far apart
+    want = np.asarray(layer([x, w]))
+    kernel = np.asarray(layer.kernel) * layer.scale
+    style = np.asarray(layer.affine(w))
+    got = _array(_call(fn, kernel.copy(), style.copy(), eps), "float32")
+    expected = (batch,) + kernel.shape
+    if got.shape != expected:
+        hints = {
+            kernel.shape: "one set of weights per sample: add a batch axis in front, "
+            "style[:, None, None, :, None] * weight[None]",
+            (1,) + kernel.shape: "one set per sample: modulate first, multiplying the weights "
+            "by each sample's style, style[:, None, None, :, None] * weight[None]",
+        }
+        raise _Wrong(
+            f"the weights have shape {got.shape}, expected {expected}: "
+            + hints.get(got.shape, "(batch, k, k, c_in, c_out)")
+            + "."
+        )
+
+    def convolve(weights, inputs=x):
+        return np.concatenate(
+            [
+                tf.nn.conv2d(inputs[i : i + 1], weights[i], 1, "SAME").numpy()
+                for i in range(len(weights))
+            ]
+        )
+
+    if np.allclose(convolve(got), want, rtol=1e-3, atol=1e-4):
+        zero = _array(_call(fn, kernel.copy(), np.zeros((1, cin), "float32"), eps))
+        if not np.all(np.isfinite(zero)):
+            return _no(
+                "a style of zeros gives 0 / 0 (NaN): add eps inside the square root, "
+                "1 / sqrt(sum w'^2 + eps)."
+            )
+        unit = rng.standard_normal((batch, 32, 32, cin)).astype("float32")
+        var = convolve(got, unit)[:, 1:-1, 1:-1].var(axis=(0, 1, 2))  # interior: no padding
+        return _yes(
+            "the same output as gancourse.stylegan.ModulatedConv2D; on inputs of variance 1 "
+            f"the output channels have variance {var.min():.2f} to {var.max():.2f}, "
+            "whatever the style."
+        )
+    mod = style[:, None, None, :, None] * kernel[None].astype("float64")
+
+    def demodulated(axes=(1, 2, 3), root=True, modulate=True):
+        m = mod if modulate else np.broadcast_to(kernel[None], mod.shape)
+        energy = np.sum(m**2, axis=axes, keepdims=True) + eps
+        return m / (np.sqrt(energy) if root else energy)
+
+    slips = [
+        (
+            demodulated(axes=(1, 2, 4)),
+            "demodulate per *output* channel: sum w'^2 over the kernel and the input channels "
+            "(axes 1, 2, 3 of (batch, k, k, c_in, c_out)), not over the output channels",
+        ),
+        (
+            demodulated(axes=(1, 2, 3, 4)),
+            "demodulate each output channel on its own: sum w'^2 over axes (1, 2, 3), not over "
+            "all the weights at once",
+        ),
+        (demodulated(root=False), "divide by the square root of sum w'^2 + eps, not by the sum"),
+        (
+            demodulated(modulate=False),
+            "modulate first: multiply the weights by the style, per input channel",
+        ),
+        (mod, "demodulate: divide each output channel's weights by sqrt(sum w'^2 + eps)"),
+    ]
+    return _no_slip(
+        got,
+        slips,
+        "w' = style[:, None, None, :, None] * weight; w'' = w' / sqrt(sum of w'^2 over "
+        "axes (1, 2, 3) + eps)",
+        atol=1e-6,
+    )
+
+
+@_check
+def check_noise_injection(layer_class) -> bool:
+    """13: ``layer_class`` must be a Keras layer that adds StyleGAN's per-pixel noise to
+    feature maps x (batch, h, w, c): ``build`` makes one learned strength per channel, shape
+    (c,), starting at zero; ``call(x)`` draws a fresh N(0, 1) noise image per sample,
+    (batch, h, w, 1), shared by all channels, and returns x + strength * noise, like
+    :class:`gancourse.stylegan.NoiseInjection` fed the noise of
+    :class:`gancourse.stylegan.PixelNoise`. Checked on random features with chosen
+    strengths."""
+    _, keras = _tensorflow()
+    from .stylegan import NoiseInjection
+
+    keras.utils.set_random_seed(13)
+    rng = np.random.default_rng(13)
+    batch, side, c = 8, 16, 6
+    x = rng.standard_normal((batch, side, side, c)).astype("float32")
+    layer = _call(layer_class)
+    out = _array(_call(layer, x.copy()))
+    if out.shape != x.shape:
+        raise _Wrong(f"the output has shape {out.shape}, expected x's {x.shape}.")
+    weights = layer.trainable_weights
+    shapes = [tuple(v.shape) for v in weights]
+    if not weights:
+        raise _Wrong("the strength must be learned: make it with self.add_weight in build.")
+    if shapes != [(c,)]:
+        raise _Wrong(
+            f"the trainable weights have shapes {shapes}: one strength per channel, shape "
+            f"({c},) (input_shape[-1]); a strength per pixel would tie the layer to one image "
+            "size and learn where noise goes instead of how much each feature wants."
+        )
+    if not np.allclose(out, x):
+        raise _Wrong(
+            "a new layer must leave x unchanged: start the strengths at zero "
+            "(initializer='zeros'), so the generator starts deterministic."
+        )
+    strength = np.array([0.5, 1.0, 2.0, 0.0, -1.0, 3.0], "float32")
+    weights[0].assign(strength)
+    first, second = _array(_call(layer, x.copy())), _array(_call(layer, x.copy()))
+    delta = first - x
+    if not np.allclose(delta[..., 3], 0.0, atol=1e-6):
+        raise _Wrong("a channel whose strength is 0 must stay as it was: x + strength * noise.")
+    live = strength != 0
+    noise = delta[..., live] / strength[live]
+    if not np.allclose(noise, noise[..., :1], atol=1e-4):
+        raise _Wrong(
+            "one noise image per sample, (batch, h, w, 1), shared by all channels and scaled "
+            "by each channel's strength: not a separate noise for every channel."
+        )
+    noise = noise[..., :1]
+    if np.allclose(noise, noise[:1], atol=1e-6):
+        raise _Wrong("draw a different noise image for each sample of the batch.")
+    if np.allclose(first, second):
+        raise _Wrong(
+            "draw fresh noise at every call (keras.random.normal without a fixed integer seed)."
+        )
+    mean, std = float(noise.mean()), float(noise.std())
+    if abs(mean) > 0.1 or not 0.9 < std < 1.1:
+        raise _Wrong(
+            f"the noise has mean {mean:.2f} and standard deviation {std:.2f}: draw it from "
+            "N(0, 1) (keras.random.normal)."
+        )
+    package = NoiseInjection()
+    package.build([x.shape, noise.shape])
+    package.strength.assign(strength)
+    if not np.allclose(first, np.asarray(package([x, noise])), atol=1e-4):
+        raise _Wrong("x + strength * noise, with the strength broadcast over the channels.")
+    return _yes(
+        "one N(0, 1) noise image per sample, shared by the channels, each channel scaled by "
+        "its own learned strength (zero at first): gancourse.stylegan.NoiseInjection."
+    )
+
+
+@_check
+def check_truncation_w(fn) -> bool:
+    """13: ``fn(generator, z, psi)`` must return the w's of latent vectors z truncated in W:
+    w = stylegan.mapping(generator, z), then w_avg + psi (w - w_avg) with w_avg =
+    stylegan.w_avg(generator), like :func:`gancourse.stylegan.truncate`; checked on a small
+    StyleGAN generator whose average w is not zero, for several psi."""
+    _, keras = _tensorflow()
+    from . import stylegan
+    from .sampling import sample_latent
+
+    keras.utils.set_random_seed(13)
+    g = stylegan.stylegan_generator((8, 8, 1), latent_dim=8, w_dim=8, width=4, mapping_layers=2)
+    z = sample_latent(6, 8, seed=13)
+    w = stylegan.mapping(g, z)
+    avg = w.mean(axis=0) + np.random.default_rng(13).normal(0, w.std(), w.shape[1])
+    g.get_layer("w_avg").w_avg.assign(avg.astype("float32"))
+    for psi in (0.6, 0.0, 1.0):
+        want = stylegan.truncate(g, w, psi)
+        got = _array(_call(fn, g, z.copy(), psi))
+        _same_shape(
+            got,
+            want,
+            {(6, 8, 8, 1): "return the truncated w's, not images"},
+            "one w per z, (n, w_dim)",
+        )
+        if np.allclose(got, want, rtol=1e-4, atol=1e-5):
+            continue
+        slips = [
+            (
+                w,
+                "psi changed nothing: truncate w after the mapping network, not z before it "
+                "(pixel norm throws away z's length, so scaling z does nothing here)",
+            ),
+            (
+                (1 - psi) * w + psi * avg,
+                "psi multiplies (w - w_avg), not w_avg: psi = 1 must leave w as it is, "
+                "psi = 0 give the average w",
+            ),
+            (
+                psi * avg + (w - avg),
+                "psi multiplies the difference (w - w_avg), not w_avg",
+            ),
+            (psi * w, "pull w towards the average w (w_avg + psi (w - w_avg)), not towards 0"),
+            (psi * (w - avg), "add w_avg back: w_avg + psi (w - w_avg)"),
+            (stylegan.mapping(g, psi * z), "truncate w after the mapping network, not z"),
+        ]
+        fallback = "w = stylegan.mapping(generator, z), then w_avg + psi * (w - w_avg)"
+        return _no_slip(got, slips, fallback, 1e-4, 1e-5, prefix=f"with psi = {psi}: ")
+    return _yes(
+        "w_avg + psi (w - w_avg) for psi 0.6, 0 and 1, as gancourse.stylegan.truncate: psi = 0 "
+        "gives every z the average w."
+    )

@@ -12,7 +12,7 @@ into a functional ``keras.Model`` from z to images, so the course's engine train
 other generator (``build_gan("stylegan")``, ``gancourse train --model stylegan``): EMA,
 checkpoints, resume, strategies, sample grids, export. The functions at the end take such a
 generator apart for the notebook and the widgets: :func:`mapping` (z -> w), :func:`synthesis`
-(one w per style layer, explicit noise -> images), :func:`w_avg`, :func:`num_ws`,
+(one w per style layer, explicit noise -> images), :func:`w_avg`, :func:`num_ws`, :func:`w_dim`,
 :func:`truncate`, :func:`mix`.
 """
 
@@ -570,10 +570,7 @@ def truncate(generator, w, psi=0.7) -> np.ndarray:
     in between trades variety for typicality. ``psi`` in [0, 1] (StyleGAN also shows
     negative values, the "anti-faces"; they are refused here to keep the trick a trade-off).
     ``w``: (n, w_dim) or (n, num_ws, w_dim)."""
-    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0.0 <= psi <= 1.0:
-        raise ModelError(
-            f"psi must be a number in [0, 1] such as 0.7 (1 = no truncation), not {psi!r}"
-        )
+    psi = check_psi(psi)
     avg = w_avg(generator)
     w = np.asarray(w, dtype="float32")
     if w.shape[-1:] != avg.shape:
@@ -620,6 +617,11 @@ def num_ws(generator) -> int:
     return int(_part(generator, "synthesis").inputs[0].shape[1])
 
 
+def w_dim(generator) -> int:
+    """The number of numbers in one w (the mapping network's output)."""
+    return int(_part(generator, "mapping").output_shape[-1])
+
+
 def noise_sizes(generator) -> list[int]:
     """The side of each noise layer's image, in the synthesis network's order."""
     return [int(t.shape[1]) for t in _part(generator, "synthesis").inputs[1:]]
@@ -647,7 +649,7 @@ def builder_kwargs(generator) -> dict:
     return {
         "image_shape": list(generator.output_shape[1:]),
         "latent_dim": latent_dim_of(generator),
-        "w_dim": int(mapping_net.output_shape[-1]),
+        "w_dim": w_dim(generator),
         "mapping_layers": len(dense),
         "width": int(synth.get_layer("const").channels),
         "mixing": float(_part(generator, "style_mixing").probability),
@@ -662,6 +664,15 @@ def check_probability(p) -> float:
             f"(0 = no mixing), not {p!r}"
         )
     return float(p)
+
+
+def check_psi(psi) -> float:
+    """``psi`` if it is a truncation psi in [0, 1], else a ModelError."""
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0.0 <= psi <= 1.0:
+        raise ModelError(
+            f"psi must be a number in [0, 1] such as 0.7 (1 = no truncation), not {psi!r}"
+        )
+    return float(psi)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,7 +1,8 @@
-"""Latent-space widgets for notebooks 07 and 10: sliders over the directions that matter,
-interpolation between two latent vectors (linear and spherical), and classifier guidance
-step by step (:func:`latent_editor`); for notebooks 11 and 12, a translator at work on
-held-out or uploaded images (:func:`translator_explorer`).
+"""Latent-space widgets for notebooks 07, 10 and 13: sliders over the directions that matter
+(in Z, or in W for a StyleGAN), interpolation between two latent vectors (linear and
+spherical), classifier guidance step by step (:func:`latent_editor`) and StyleGAN's style
+mixing (:func:`style_mixing`); for notebooks 11 and 12, a translator at work on held-out or
+uploaded images (:func:`translator_explorer`).
 
 Both widgets take any generator: one just trained (``gan.generator``) or a pretrained one
 (``gancourse.pretrained.load(name)``); a conditional generator (inputs ``[z, label]``) gets
@@ -16,6 +17,8 @@ short note and return a static picture of the same exploration instead.
     g = pretrained.load("dcgan-fashion_mnist")
     widgets.latent_explorer(g)              # six sliders over the principal directions
     widgets.interpolate(g, seeds=(1, 2))    # a path between two random codes
+    widgets.latent_explorer(sg, space="w")  # a StyleGAN generator: sliders in W, truncation
+    widgets.style_mixing(sg)                # coarse styles from A, fine styles from B
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from .config import quiet_tensorflow
 tf = quiet_tensorflow()
 import keras  # noqa: E402
 
-from . import viz  # noqa: E402
+from . import stylegan, viz  # noqa: E402
 from .data import (  # noqa: E402
     DATASETS,
     TRANSLATION_TASKS,
@@ -44,6 +47,8 @@ from .sampling import generate_images, sample_inputs  # noqa: E402
 
 #: Interpolation modes: label shown on the toggle -> function.
 MODES = ("linear", "spherical")
+#: The latent spaces the explorer moves in: z (every generator), w (a StyleGAN's).
+SPACES = ("z", "w")
 
 
 def latent_explorer(
@@ -58,6 +63,8 @@ def latent_explorer(
     size: int = 224,
     probes: int = 8,
     static: bool | None = None,
+    space: str = "z",
+    psi: float | None = None,
 ):
     """Sliders over the ``k`` latent directions that change the picture most.
 
@@ -72,26 +79,36 @@ def latent_explorer(
     slider back to 0. A conditional generator adds a class dropdown (names from ``class_names``,
     ``dataset`` or, for a pretrained generator, its dataset).
 
+    ``space="w"`` (a StyleGAN generator, :mod:`gancourse.stylegan`): the sliders move w, the
+    mapping network's output, instead of z, along the principal directions of sampled w's
+    (:func:`principal_directions`; ``dims`` picks coordinates of w), each one standard
+    deviation of the w's per slider unit; the picture is synthesised from the w, truncated
+    towards the average w by a psi slider (``psi``, default 1 = no truncation).
+
     Returns a :class:`LatentExplorer` (an ``ipywidgets.VBox``; ``.sliders``, ``.image``,
-    ``.randomise_button``, ``.reset_button``, ``.class_dropdown``, ``.z``, ``.seed``), or a
-    :class:`StaticView` when widgets cannot render.
+    ``.randomise_button``, ``.reset_button``, ``.class_dropdown``, ``.psi_slider`` (W only),
+    ``.z``, ``.w`` (W only), ``.seed``), or a :class:`StaticView` when widgets cannot render.
     """
     _check_generator(generator, "latent_explorer")
-    latent_dim = latent_dim_of(generator)
+    psi = _check_space(generator, space, psi)
+    dim = latent_dim_of(generator) if space == "z" else stylegan.w_dim(generator)
     labels = _class_names(generator, class_names, dataset)
     if dims is not None:
         dims = [int(d) for d in dims]
-        if not dims or min(dims) < 0 or max(dims) >= latent_dim:
-            raise ModelError(f"dims must be coordinates of z in 0..{latent_dim - 1}, got {dims}")
-        directions = np.eye(latent_dim, dtype="float32")[dims]
-        names = [f"z[{d}]" for d in dims]
+        if not dims or min(dims) < 0 or max(dims) >= dim:
+            raise ModelError(f"dims must be coordinates of {space} in 0..{dim - 1}, got {dims}")
+        directions = np.eye(dim, dtype="float32")[dims]
+        if space == "w":  # one standard deviation of the w's per slider unit
+            directions *= _sampled_ws(generator, seed).std(axis=0)[dims, None]
+        names = [f"{space}[{d}]" for d in dims]
     else:
-        k = int(min(k, latent_dim))
-        directions = principal_directions(generator, k, probes=probes, seed=seed)
+        k = int(min(k, dim))
+        directions = principal_directions(generator, k, probes=probes, seed=seed, space=space)
         names = [f"pc{i + 1}" for i in range(k)]
+    args = (generator, directions, names, seed, span, label, labels, size, space, psi)
     if _use_static(static):
-        return _static_sweep(generator, directions, names, seed, span, label, labels, size)
-    return LatentExplorer(generator, directions, names, seed, span, label, labels, size)
+        return _static_sweep(*args)
+    return LatentExplorer(*args)
 
 
 def interpolate(
@@ -219,6 +236,66 @@ def translator_explorer(
     return TranslatorExplorer(model, directions, task, dataset, a, b, int(index), int(size))
 
 
+def style_mixing(
+    generator,
+    seed_a: int = 0,
+    seed_b: int = 1,
+    crossover: int | None = None,
+    w_a=None,
+    w_b=None,
+    psi: float = 1.0,
+    size: int = 160,
+    static: bool | None = None,
+):
+    """StyleGAN's style mixing, live: two samples A and B (drawn from ``seed_a`` and
+    ``seed_b``, or given as w's ``w_a`` / ``w_b``, each (w_dim,)), a crossover slider over
+    the synthesis network's style layers, and the mix: layers 0 .. crossover-1 take A's w,
+    the rest B's (:func:`gancourse.stylegan.mix`). Crossover 0 is B's picture, num_ws is
+    A's; a small crossover takes only A's coarse styles (the 4x4 and 8x8 layers: pose,
+    shape), a large one all but the finest (colour, texture). Each sample is re-drawn with
+    its seed box or its "new" button (the next seed). ``psi`` truncates both w's
+    (:func:`gancourse.stylegan.truncate`); the pictures use the generator's fixed noise.
+
+    Returns a :class:`StyleMixer` (``.crossover_slider``, ``.seed_a_box``, ``.seed_b_box``,
+    ``.new_a_button``, ``.new_b_button``, ``.image_a``, ``.image_b``, ``.image_mix``,
+    ``.w_a``, ``.w_b``, ``.ws``), or a :class:`StaticView` of the mix at every crossover
+    when widgets cannot render.
+    """
+    if not stylegan.is_stylegan(generator):
+        raise ModelError(
+            f"style_mixing needs a StyleGAN generator (stylegan.stylegan_generator, or a "
+            f"shipped stylegan-* one): it mixes the w's of the synthesis network's layers, "
+            f"which {getattr(generator, 'name', type(generator).__name__)!r} does not have."
+        )
+    n_ws = stylegan.num_ws(generator)
+    crossover = n_ws // 2 if crossover is None else crossover
+    if isinstance(crossover, bool) or not isinstance(crossover, (int, np.integer)):
+        raise ModelError(f"crossover must be a whole number in 0..{n_ws}, not {crossover!r}")
+    if not 0 <= crossover <= n_ws:
+        raise ModelError(
+            f"crossover must be in 0..{n_ws} (this generator has {n_ws} style layers; 0 gives "
+            f"B's picture, {n_ws} A's), not {crossover}"
+        )
+    psi = stylegan.check_psi(psi)
+    dim = stylegan.w_dim(generator)
+    w_a = _base(generator, seed_a, "w") if w_a is None else _as_w(w_a, dim, "w_a")
+    w_b = _base(generator, seed_b, "w") if w_b is None else _as_w(w_b, dim, "w_b")
+    if _use_static(static):
+        every = np.repeat(w_a[None, None], n_ws, axis=1)  # A's w at every layer
+        rows = [stylegan.mix(every, w_b[None], c) for c in range(n_ws + 1)]
+        frames = _draw(generator, np.concatenate(rows), "w", psi=psi)
+        scale = max(1, round(size / 2 / frames.shape[1]))
+        print(
+            f"Crossover 0 ... {n_ws} from left to right: layers below the crossover take A's "
+            f"style, the rest B's; 0 is B's picture, {n_ws} is A's (seeds {seed_a}, {seed_b})."
+        )
+        return StaticView(
+            viz.upscale(viz.image_grid(frames, ncols=n_ws + 1), scale),
+            f"style mixing, crossover 0..{n_ws}",
+        )
+    return StyleMixer(generator, seed_a, seed_b, w_a, w_b, crossover, psi, size)
+
+
 def lerp(z0, z1, t) -> np.ndarray:
     """Linear interpolation (1 - t) z0 + t z1. ``t`` a number gives one vector; an array of
     n values gives n vectors (n, latent_dim)."""
@@ -254,7 +331,7 @@ def interpolation_path(z0, z1, t, mode: str = "spherical") -> np.ndarray:
 
 
 def principal_directions(
-    generator, k: int = 6, probes: int = 8, seed: int = 0, eps: float = 0.1
+    generator, k: int = 6, probes: int = 8, seed: int = 0, eps: float = 0.1, space: str = "z"
 ) -> np.ndarray:
     """The ``k`` unit latent directions along which the generator's output changes most,
     as a (k, latent_dim) array, strongest first.
@@ -263,7 +340,23 @@ def principal_directions(
     nudge every coordinate by ``eps``: the differences form the Jacobian J(z) (one
     generator call of latent_dim + 1 images). The eigenvectors of the summed J^T J are the
     directions; each is signed so that its largest component is positive (stable output).
+
+    ``space="w"`` (a StyleGAN generator): the principal components of 2,000 w's mapped from
+    random z (the recipe of GANSpace, Harkonen et al. 2020), as a (k, w_dim) array, each
+    scaled to one standard deviation of the w's along it: z has one along every unit
+    direction, so a step of 1 means the same in both spaces. (W is not a round Gaussian like
+    Z, so its directions of largest spread are the ones that matter; ``probes`` and ``eps``
+    are not used.)
     """
+    _check_space(generator, space, None)
+    if space == "w":
+        ws = _sampled_ws(generator, seed).astype("float64")
+        values, vectors = np.linalg.eigh(np.cov(ws, rowvar=False))
+        order = np.argsort(values)[::-1][:k]
+        top = vectors[:, order].T
+        signs = np.sign(top[np.arange(len(top)), np.abs(top).argmax(axis=1)])
+        scale = np.sqrt(np.maximum(values[order], 0.0))
+        return (top * (signs * scale)[:, None]).astype("float32")
     latent_dim = latent_dim_of(generator)
     rng = np.random.default_rng(seed + 10_000)  # independent of the explorer's base vectors
     gram = np.zeros((latent_dim, latent_dim))
@@ -296,26 +389,24 @@ except ImportError:  # pragma: no cover - ipywidgets is a dependency, but be gen
 class LatentExplorer(_Box):
     """The widget of :func:`latent_explorer` (build it through that function)."""
 
-    def __init__(self, generator, directions, names, seed, span, label, class_names, size):
+    def __init__(
+        self, generator, directions, names, seed, span, label, class_names, size, space, psi
+    ):
         self.generator, self.directions, self.span, self.size = generator, directions, span, size
-        self.seed = int(seed)
-        self.base = sample_inputs(generator, 1, seed=self.seed)[0]
-        self.z = self.base.copy()
+        self.seed, self.space = int(seed), space
+        self.base = _base(generator, self.seed, space)
+        self.vector = self.base.copy()
         self._hold = False
         self.sliders = [
-            _w.FloatSlider(
-                value=0.0,
-                min=-span,
-                max=span,
-                step=0.05,
-                description=name,
-                continuous_update=True,
-                readout_format=".2f",
-                layout=_w.Layout(width="340px"),
-            )
+            _slider(_w.FloatSlider, name, 0.0, -span, span, step=0.05, readout_format=".2f")
             for name in names
         ]
         self.class_dropdown = _class_dropdown(generator, class_names, label)
+        self.psi_slider = None
+        if space == "w":
+            self.psi_slider = _slider(
+                _w.FloatSlider, "psi", psi, 0.0, 1.0, step=0.05, readout_format=".2f"
+            )
         self.randomise_button = _w.Button(
             description="randomise", icon="random", tooltip="a new random base vector (next seed)"
         )
@@ -324,20 +415,35 @@ class LatentExplorer(_Box):
         )
         self.seed_label = _w.Label()
         self.image = _w.Image(format="png", layout=_w.Layout(width=f"{size}px", height=f"{size}px"))
-        for slider in self.sliders:
-            slider.observe(self._changed, names="value")
-        if self.class_dropdown is not None:
-            self.class_dropdown.observe(self._changed, names="value")
+        for widget in (*self.sliders, self.class_dropdown, self.psi_slider):
+            if widget is not None:
+                widget.observe(self._changed, names="value")
         self.randomise_button.on_click(self.randomise)
         self.reset_button.on_click(self.reset)
         controls = [
             *self.sliders,
             _w.HBox([self.randomise_button, self.reset_button, self.seed_label]),
         ]
+        if self.psi_slider is not None:
+            controls.insert(len(self.sliders), self.psi_slider)
         if self.class_dropdown is not None:
             controls.insert(0, self.class_dropdown)
         super().__init__([_w.HBox([self.image, _w.VBox(controls)])])
         self.update()
+
+    @property
+    def z(self):
+        """The latent vector shown (in W: the z of the base w)."""
+        return (
+            self.vector
+            if self.space == "z"
+            else sample_inputs(self.generator, 1, seed=self.seed)[0]
+        )
+
+    @property
+    def w(self):
+        """The w shown, before truncation (W only; None in Z)."""
+        return self.vector if self.space == "w" else None
 
     def reset(self, _button=None):
         """All sliders back to 0: the picture of the base vector again."""
@@ -352,15 +458,17 @@ class LatentExplorer(_Box):
     def randomise(self, _button=None):
         """A new base vector from the next seed, sliders back to 0."""
         self.seed += 1
-        self.base = sample_inputs(self.generator, 1, seed=self.seed)[0]
+        self.base = _base(self.generator, self.seed, self.space)
         self.reset()
 
     def update(self):
-        """Recompute z from the sliders and redraw (one generator call)."""
+        """Recompute the vector from the sliders and redraw (one generator call)."""
         offsets = np.array([s.value for s in self.sliders], "float32")
-        self.z = self.base + offsets @ self.directions
+        self.vector = self.base + offsets @ self.directions
         label = 0 if self.class_dropdown is None else self.class_dropdown.value
-        self.image.value = _png(_run(self.generator, self.z[None], label)[0], self.size)
+        psi = 1.0 if self.psi_slider is None else float(self.psi_slider.value)
+        image = _draw(self.generator, self.vector[None], self.space, label, psi)[0]
+        self.image.value = _png(image, self.size)
         self.seed_label.value = f"seed {self.seed}"
 
     def _changed(self, _change):
@@ -368,7 +476,8 @@ class LatentExplorer(_Box):
             self.update()
 
     def __repr__(self):  # short and stable (nbval compares the text form of widget outputs)
-        return f"LatentExplorer({len(self.sliders)} sliders, seed {self.seed})"
+        where = "" if self.space == "z" else " in W"
+        return f"LatentExplorer({len(self.sliders)} sliders{where}, seed {self.seed})"
 
 
 class Interpolator(_Box):
@@ -376,15 +485,7 @@ class Interpolator(_Box):
 
     def __init__(self, generator, z0, z1, steps, mode, label, class_names, size):
         self.generator, self.z0, self.z1, self.steps, self.size = generator, z0, z1, steps, size
-        self.t_slider = _w.FloatSlider(
-            value=0.0,
-            min=0.0,
-            max=1.0,
-            step=0.01,
-            description="t",
-            continuous_update=True,
-            layout=_w.Layout(width="340px"),
-        )
+        self.t_slider = _slider(_w.FloatSlider, "t", 0.0, 0.0, 1.0, step=0.01)
         self.mode_toggle = _w.ToggleButtons(options=list(MODES), value=mode, description="path")
         self.class_dropdown = _class_dropdown(generator, class_names, label)
         self.image = _w.Image(format="png", layout=_w.Layout(width=f"{size}px", height=f"{size}px"))
@@ -436,14 +537,7 @@ class LatentEditor(_Box):
             value=int(walk.target[0]),
             description="towards",
         )
-        self.step_slider = _w.IntSlider(
-            value=steps,
-            min=0,
-            max=steps,
-            description="step",
-            continuous_update=True,
-            layout=_w.Layout(width="340px"),
-        )
+        self.step_slider = _slider(_w.IntSlider, "step", steps, 0, steps)
         self.randomise_button = _w.Button(
             description="randomise", icon="random", tooltip="a new starting vector (next seed)"
         )
@@ -645,6 +739,90 @@ class TranslatorExplorer(_Box):
         return f"TranslatorExplorer({self.task}, {len(self.test['a2b'])} test images)"
 
 
+class StyleMixer(_Box):
+    """The widget of :func:`style_mixing` (build it through that function)."""
+
+    def __init__(self, generator, seed_a, seed_b, w_a, w_b, crossover, psi, size):
+        self.generator, self.psi, self.size = generator, psi, size
+        self.w_a, self.w_b = w_a, w_b
+        n_ws = stylegan.num_ws(generator)
+        self.crossover_slider = _slider(_w.IntSlider, "crossover", crossover, 0, n_ws)
+        self.seed_a_box = _w.IntText(value=int(seed_a), description="seed A")
+        self.seed_b_box = _w.IntText(value=int(seed_b), description="seed B")
+        self.new_a_button = _w.Button(description="new A", icon="random", tooltip="next seed")
+        self.new_b_button = _w.Button(description="new B", icon="random", tooltip="next seed")
+        layout = _w.Layout(width=f"{size}px", height=f"{size}px")
+        self.image_a, self.image_b, self.image_mix = (
+            _w.Image(format="png", layout=layout) for _ in range(3)
+        )
+        self.caption = _w.Label()
+        self.crossover_slider.observe(lambda _: self.update(), names="value")
+        self.seed_a_box.observe(lambda change: self._redraw("a", change["new"]), names="value")
+        self.seed_b_box.observe(lambda change: self._redraw("b", change["new"]), names="value")
+        self.new_a_button.on_click(lambda _: setattr(self.seed_a_box, "value", self.seed_a + 1))
+        self.new_b_button.on_click(lambda _: setattr(self.seed_b_box, "value", self.seed_b + 1))
+
+        def column(image, title):
+            return _w.VBox([_w.Label(title), image])
+
+        super().__init__(
+            [
+                _w.HBox(
+                    [
+                        column(self.image_a, "A"),
+                        column(self.image_b, "B"),
+                        column(self.image_mix, "mix"),
+                    ]
+                ),
+                self.crossover_slider,
+                self.caption,
+                _w.HBox([self.seed_a_box, self.new_a_button]),
+                _w.HBox([self.seed_b_box, self.new_b_button]),
+            ]
+        )
+        self.update(samples=True)
+
+    @property
+    def seed_a(self):
+        return int(self.seed_a_box.value)
+
+    @property
+    def seed_b(self):
+        return int(self.seed_b_box.value)
+
+    @property
+    def ws(self):
+        """The mix's styles, (num_ws, w_dim): A's w below the crossover, B's from it on."""
+        every = np.repeat(self.w_a[None, None], self.crossover_slider.max, axis=1)
+        return stylegan.mix(every, self.w_b[None], self.crossover_slider.value)[0]
+
+    def update(self, samples=False):
+        """Redraw the mix (and, with ``samples``, the pictures of A and B)."""
+        if samples:
+            a, b = _draw(self.generator, np.stack([self.w_a, self.w_b]), "w", psi=self.psi)
+            self.image_a.value, self.image_b.value = _png(a, self.size), _png(b, self.size)
+        mix = _draw(self.generator, self.ws[None], "w", psi=self.psi)[0]
+        self.image_mix.value = _png(mix, self.size)
+        c, n_ws = self.crossover_slider.value, self.crossover_slider.max
+        self.caption.value = (
+            f"styles 0..{c - 1} from A, {c}..{n_ws - 1} from B"
+            if 0 < c < n_ws
+            else f"all {n_ws} styles from {'A' if c else 'B'}"
+        )
+
+    def _redraw(self, which, seed):
+        w = _base(self.generator, int(seed), "w")
+        if which == "a":
+            self.w_a = w
+        else:
+            self.w_b = w
+        self.update(samples=True)
+
+    def __repr__(self):
+        c, n_ws = self.crossover_slider.value, self.crossover_slider.max
+        return f"StyleMixer(crossover {c} of {n_ws}, seeds {self.seed_a} and {self.seed_b})"
+
+
 class StaticView:
     """A picture that stands in for a widget where widgets cannot render: shows as a PNG in
     a notebook, and keeps ``.picture`` (uint8) and ``.png`` (bytes) for scripts."""
@@ -728,16 +906,17 @@ def _use_static(static) -> bool:
     return False
 
 
-def _static_sweep(generator, directions, names, seed, span, label, class_names, size):
-    """Rows: the directions; columns: offsets from -span to +span around the seed's z."""
-    base = sample_inputs(generator, 1, seed=seed)[0]
+def _static_sweep(generator, directions, names, seed, span, label, class_names, size, space, psi):
+    """Rows: the directions; columns: offsets from -span to +span around the seed's vector."""
+    base = _base(generator, seed, space)
     offsets = np.linspace(-span, span, 7, dtype="float32")
-    z = (base[None, None] + offsets[None, :, None] * directions[:, None]).reshape(
+    vectors = (base[None, None] + offsets[None, :, None] * directions[:, None]).reshape(
         -1, directions.shape[1]
     )
-    frames = _run(generator, z, label)
+    frames = _draw(generator, vectors, space, label, psi)
     scale = max(1, round(size / 3 / frames.shape[1]))
     what = f", class {class_names[label]}" if is_conditional(generator) else ""
+    what += f", in W, psi {psi:g}" if space == "w" else ""
     print(
         f"Rows: {', '.join(names)}; columns: offsets "
         f"{', '.join(f'{o:g}' for o in offsets)} (seed {seed}{what})."
@@ -849,6 +1028,68 @@ def _run(generator, z, label=0):
     generator is conditional."""
     labels = np.full(len(z), int(label)) if is_conditional(generator) else None
     return generate_images(generator, z, labels)
+
+
+def _check_space(generator, space, psi):
+    """``psi`` as a number (1 when not given) for an explorer in ``space``, or a ModelError."""
+    if space not in SPACES:
+        raise ModelError(f"space must be one of {SPACES} (z: every generator; w: a StyleGAN's)")
+    if space == "w" and not stylegan.is_stylegan(generator):
+        raise ModelError(
+            f"space='w' needs a StyleGAN generator (stylegan.stylegan_generator, or a shipped "
+            f"stylegan-* one), whose mapping network makes the w's; {generator.name!r} has no "
+            f"W space: explore it with space='z'."
+        )
+    if psi is not None and space == "z":
+        raise ModelError(
+            "psi is the truncation in W (a StyleGAN's): use it with space='w'; in Z, draw "
+            "truncated latent vectors with sampling.sample_latent(..., truncation=...)"
+        )
+    psi = 1.0 if psi is None else psi
+    stylegan.check_psi(psi)
+    return float(psi)
+
+
+def _sampled_ws(generator, seed, n=2000):
+    """``n`` w's mapped from random z (the spread of W, measured)."""
+    return stylegan.mapping(generator, sample_inputs(generator, n, seed=seed + 10_000))
+
+
+def _base(generator, seed, space):
+    """The explorer's starting vector for ``seed``: its z, or in W the w that z maps to."""
+    z = sample_inputs(generator, 1, seed=seed)
+    return (z if space == "z" else stylegan.mapping(generator, z))[0]
+
+
+def _draw(generator, vectors, space, label=0, psi=1.0):
+    """Images in [-1, 1] for latent vectors in ``space`` (w's, or per-layer styles
+    (n, num_ws, w_dim), truncated with ``psi``)."""
+    if space == "z":
+        return _run(generator, vectors, label)
+    return stylegan.synthesis(generator, stylegan.truncate(generator, vectors, psi))
+
+
+def _as_w(w, dim, what):
+    w = np.asarray(w, "float32")
+    if w.shape not in ((dim,), (1, dim)):
+        raise ModelError(
+            f"{what} must be one w of this generator, {dim} numbers (shape ({dim},)), "
+            f"not shape {w.shape}"
+        )
+    return w.reshape(dim)
+
+
+def _slider(kind, description, value, low, high, **options):
+    """A slider of ``kind`` (``FloatSlider``, ``IntSlider``) that answers while it moves."""
+    return kind(
+        value=value,
+        min=low,
+        max=high,
+        description=description,
+        continuous_update=True,
+        layout=_w.Layout(width="340px"),
+        **options,
+    )
 
 
 def _png(image, size):

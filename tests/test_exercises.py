@@ -76,6 +76,11 @@ def stub(*args):
         (ex.check_cycle_loss, (stub,)),
         (ex.check_identity_loss, (stub,)),
         (ex.check_lsgan_losses, (stub, stub)),
+        (ex.check_mapping_network, (stub,)),
+        (ex.check_adain, (stub,)),
+        (ex.check_demodulation, (stub,)),
+        (ex.check_noise_injection, (stub,)),
+        (ex.check_truncation_w, (stub,)),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
@@ -1175,3 +1180,183 @@ def test_projection_check(capsys):
     capsys.readouterr()
     assert not ex.check_projection(stub)
     assert "Not done yet" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- 13 StyleGAN
+
+
+def _mapping(norm="rms", dense="equal", act="lrelu", depth_offset=0, units=None):
+    """A learner's mapping network, right by default; each option is one slip."""
+    from gancourse import stylegan
+
+    def mapping(z, w_dim, depth):
+        if norm == "rms":
+            h = stylegan.PixelNorm()(z)
+        elif norm == "length":
+            h = keras.layers.UnitNormalization()(z)
+        else:
+            h = z
+        for _ in range(depth + depth_offset):
+            activation = "lrelu" if act == "lrelu" else None
+            if dense == "equal":
+                h = stylegan.EqualDense(units or w_dim, lr_mul=0.01, activation=activation)(h)
+            elif dense == "lr_mul 1":
+                h = stylegan.EqualDense(units or w_dim, activation=activation)(h)
+            else:
+                h = keras.layers.Dense(units or w_dim)(h)
+                h = keras.layers.Activation(stylegan.lrelu)(h)
+            if act == "leaky":
+                h = keras.layers.LeakyReLU(0.2)(h)
+        return h
+
+    return mapping
+
+
+def test_mapping_network_check(capsys):
+    from gancourse import stylegan
+
+    accepted(ex.check_mapping_network, _mapping())
+    accepted(
+        ex.check_mapping_network,
+        lambda z, w_dim, depth: stylegan.mapping_network(z.shape[-1], w_dim, depth)(z),
+    )
+    for wrong, hint in [
+        (_mapping(norm=None), "pixel-normalise z first"),
+        (_mapping(norm="length"), "root *mean* square"),
+        (_mapping(dense="plain"), "not keras.layers.Dense"),
+        (_mapping(dense="lr_mul 1"), "lr_mul=0.01"),
+        (_mapping(act=None), "activation='lrelu'"),
+        (_mapping(act="leaky"), "not a plain LeakyReLU"),
+        (_mapping(depth_offset=1), "3 dense layers (with a bias each), not 4"),
+        (_mapping(units=7), "expected (10,)"),
+        (lambda z, w_dim, depth: z, "expected (10,)"),
+    ]:
+        rejected(ex.check_mapping_network, wrong, hint, capsys)
+
+
+def _adain(axes=(1, 2), scale="1+", swap=False, divide="std"):
+    def adain(x, style):
+        c = x.shape[-1]
+        mean = x.mean(axis=axes, keepdims=True) if axes else 0.0
+        var = x.var(axis=axes, keepdims=True) if axes else 1.0
+        h = (x - mean) / (np.sqrt(var + 1e-8) if divide == "std" else var + 1e-8)
+        a, b = (style[:, c:], style[:, :c]) if swap else (style[:, :c], style[:, c:])
+        y_s = 1.0 + a if scale == "1+" else a
+        return y_s[:, None, None, :] * h + b[:, None, None, :]
+
+    return adain
+
+
+def test_adain_check(capsys):
+    accepted(ex.check_adain, _adain())
+    for wrong, hint in [
+        (_adain(axes=None), "normalise first"),
+        (_adain(axes=(1, 2, 3)), "layer normalisation"),
+        (_adain(axes=(0, 1, 2)), "batch normalisation"),
+        (_adain(divide="var"), "divide by the standard deviation"),
+        (_adain(scale="plain"), "y_s = 1 + style[:, :c]"),
+        (_adain(swap=True), "scale and bias are swapped"),
+        (lambda x, style: x[..., :2], "the same shape as x"),
+    ]:
+        rejected(ex.check_adain, wrong, hint, capsys)
+
+
+def _demodulate(axes=(1, 2, 3), root=True, eps=True, modulate=True, demodulate=True):
+    def demod(weight, style, epsilon):
+        w = np.asarray(weight)[None]
+        if modulate:
+            w = style[:, None, None, :, None] * w
+        elif modulate is False:  # not modulated, but one copy per sample
+            w = np.repeat(w, len(style), axis=0)
+        if not demodulate:
+            return w
+        energy = np.sum(w**2, axis=axes, keepdims=True) + (epsilon if eps else 0.0)
+        return w / (np.sqrt(energy) if root else energy)
+
+    return demod
+
+
+def test_demodulation_check(capsys):
+    accepted(ex.check_demodulation, _demodulate())
+    for wrong, hint in [
+        (_demodulate(axes=(1, 2, 4)), "per *output* channel"),
+        (_demodulate(axes=(1, 2, 3, 4)), "not over all the weights at once"),
+        (_demodulate(root=False), "square root"),
+        (_demodulate(eps=False), "add eps inside the square root"),
+        (_demodulate(modulate=False), "modulate first"),
+        (_demodulate(modulate=None), "one set per sample: modulate first"),
+        (_demodulate(demodulate=False), "demodulate: divide"),
+        (lambda weight, style, eps: weight, "one set of weights per sample"),
+    ]:
+        rejected(ex.check_demodulation, wrong, hint, capsys)
+
+
+def _noise_layer(strength_shape="channel", noise="shared", init="zeros", seed=None, dist="normal"):
+    """A learner's noise injection layer, right by default; each option is one slip."""
+
+    class Noise(keras.layers.Layer):
+        def build(self, input_shape):
+            shape = {"channel": input_shape[-1:], "pixel": input_shape[1:]}[strength_shape]
+            self.strength = self.add_weight(shape=shape, initializer=init)
+
+        def call(self, x):
+            b, h, w, c = keras.ops.shape(x)
+            shape = (b, h, w, 1) if noise == "shared" else (b, h, w, c)
+            if dist == "normal":
+                n = keras.random.normal(shape, seed=seed)
+            else:
+                n = keras.random.uniform(shape, -1.0, 1.0, seed=seed)
+            return x + self.strength * n
+
+    return Noise
+
+
+def test_noise_injection_check(capsys):
+    accepted(ex.check_noise_injection, _noise_layer())
+    for wrong, hint in [
+        (_noise_layer(strength_shape="pixel"), "one strength per channel"),
+        (_noise_layer(noise="per channel"), "not a separate noise for every channel"),
+        (_noise_layer(init="ones"), "start the strengths at zero"),
+        (_noise_layer(seed=1), "fresh noise at every call"),
+        (_noise_layer(dist="uniform"), "N(0, 1)"),
+    ]:
+        rejected(ex.check_noise_injection, wrong, hint, capsys)
+
+
+def _truncate_w(kind="right"):
+    from gancourse import stylegan
+
+    def truncate(generator, z, psi):
+        avg = stylegan.w_avg(generator)
+        if kind == "z":
+            return stylegan.mapping(generator, psi * z)
+        w = stylegan.mapping(generator, z)
+        if kind == "swapped":
+            return (1 - psi) * w + psi * avg
+        if kind == "psi on w_avg":
+            return psi * avg + (w - avg)
+        if kind == "towards 0":
+            return psi * w
+        if kind == "images":
+            return stylegan.synthesis(generator, w)
+        return avg + psi * (w - avg)
+
+    return truncate
+
+
+def test_truncation_w_check(capsys):
+    from gancourse import stylegan
+
+    accepted(ex.check_truncation_w, _truncate_w())
+    accepted(
+        ex.check_truncation_w,
+        lambda g, z, psi: stylegan.truncate(g, stylegan.mapping(g, z), psi),
+    )
+    for wrong, hint in [
+        (_truncate_w("z"), "not z before it"),
+        (_truncate_w("swapped"), "psi multiplies (w - w_avg), not w_avg"),
+        (_truncate_w("psi on w_avg"), "psi multiplies the difference"),
+        (_truncate_w("towards 0"), "not towards 0"),
+        (_truncate_w("images"), "not images"),
+    ]:
+        rejected(ex.check_truncation_w, wrong, hint, capsys)

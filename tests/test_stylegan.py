@@ -316,6 +316,14 @@ def test_a_w_or_z_of_the_wrong_size_is_refused(generator):
         stylegan.truncate(generator, np.zeros((2, 30), "float32"), 0.5)
     with pytest.raises(ModelError, match="noise"):
         stylegan.synthesis(generator, np.zeros((2, 32), "float32"), noise=[np.zeros((2, 4, 4, 1))])
+    ws = np.zeros((2, 8, 32), "float32")
+    with pytest.raises(ModelError, match="ws_a and ws_b must have the same shape"):
+        stylegan.mix(ws, np.zeros((2, 31), "float32"), 4)
+    with pytest.raises(ModelError, match="ws_a and ws_b must have the same shape"):
+        stylegan.mix(ws, np.zeros((2, 8, 31), "float32"), 4)
+    with pytest.raises(ModelError, match="one w per style layer"):
+        stylegan.mix(np.zeros((2, 32)), np.zeros((2, 32)), 4)
+    assert stylegan.w_dim(generator) == 32
 
 
 @pytest.mark.parametrize("psi", [-0.5, 1.5, None])

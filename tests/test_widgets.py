@@ -418,3 +418,150 @@ def test_translator_explorer_static_fallback(cyclegan, capsys):
     assert "not available" in out and "way back (A -> B, then B -> A)" in out
     assert isinstance(view, widgets.StaticView) and view.png[:4] == b"\x89PNG"
     assert repr(view) == "StaticView(translations, 8 test images)"
+
+
+# ---------------------------------------------------------------- StyleGAN: W space, style mixing
+
+
+@pytest.fixture(scope="module")
+def style_generator():
+    from gancourse import stylegan
+
+    keras.utils.set_random_seed(4)
+    return stylegan.stylegan_generator((28, 28, 1), latent_dim=LATENT, w_dim=32, width=16)
+
+
+def test_w_space_explorer_moves_w_and_draws_its_synthesis(style_generator):
+    from gancourse import stylegan
+    from gancourse.sampling import sample_latent
+
+    e = widgets.latent_explorer(style_generator, k=3, seed=2, space="w", static=False)
+    assert repr(e) == "LatentExplorer(3 sliders in W, seed 2)"
+    assert [s.description for s in e.sliders] == ["pc1", "pc2", "pc3"]
+    assert e.psi_slider.value == 1.0 and e.class_dropdown is None
+    base = stylegan.mapping(style_generator, sample_latent(1, LATENT, seed=2))[0]
+    np.testing.assert_allclose(e.w, base, atol=1e-6)
+    np.testing.assert_array_equal(e.z, sample_latent(1, LATENT, seed=2)[0])
+    start = e.image.value
+    assert start == widgets._png(stylegan.synthesis(style_generator, base[None])[0], e.size)
+    e.sliders[0].value = 2.5
+    # w moved by 2.5 along the first direction (one standard deviation of the w's per unit)
+    np.testing.assert_allclose(e.w - base, 2.5 * e.directions[0], atol=1e-6)
+    moved = e.image.value
+    assert moved != start
+    assert moved == widgets._png(stylegan.synthesis(style_generator, e.w[None])[0], e.size)
+    # psi = 0: every w is pulled to the average w, so the sliders no longer change the picture
+    e.psi_slider.value = 0.0
+    mean = widgets._png(
+        stylegan.synthesis(style_generator, stylegan.w_avg(style_generator)[None])[0], e.size
+    )
+    assert e.image.value == mean
+    e.sliders[1].value = -2.0
+    assert e.image.value == mean
+    e.psi_slider.value = 1.0
+    e.reset_button.click()
+    assert e.image.value == start
+    e.randomise_button.click()
+    assert e.seed == 3 and not np.allclose(e.w, base)
+
+
+def test_w_directions_are_the_principal_axes_of_sampled_ws(style_generator):
+    from gancourse import stylegan
+    from gancourse.sampling import sample_latent
+
+    d = widgets.principal_directions(style_generator, k=4, seed=0, space="w")
+    assert d.shape == (4, 32)
+    sigma = np.linalg.norm(d, axis=1)
+    unit = d / sigma[:, None]
+    np.testing.assert_allclose(unit @ unit.T, np.eye(4), atol=1e-4)
+    assert np.all(np.diff(sigma) <= 1e-7)  # strongest first
+    # each is one standard deviation of fresh w's along it, and no direction spreads them more
+    ws = stylegan.mapping(style_generator, sample_latent(4000, LATENT, seed=99))
+    np.testing.assert_allclose((ws @ unit.T).std(axis=0), sigma, rtol=0.1)
+    others = np.random.default_rng(0).standard_normal((20, 32))
+    others /= np.linalg.norm(others, axis=1, keepdims=True)
+    assert (ws @ others.T).std(axis=0).max() < 1.05 * sigma[0]
+    e = widgets.latent_explorer(style_generator, dims=[5], space="w", static=False)
+    before = e.w.copy()
+    e.sliders[0].value = 1.0
+    changed = np.flatnonzero(~np.isclose(e.w, before))
+    assert changed.tolist() == [5] and e.sliders[0].description == "w[5]"
+
+
+def test_w_space_explorer_in_z_and_static(style_generator, capsys):
+    e = widgets.latent_explorer(style_generator, k=2, probes=2, static=False)
+    assert e.psi_slider is None and e.w is None and repr(e).endswith("sliders, seed 0)")
+    view = widgets.latent_explorer(style_generator, k=2, space="w", psi=0.7, static=True)
+    assert "in W, psi 0.7" in capsys.readouterr().out
+    assert view.picture.dtype == np.uint8
+
+
+def test_w_space_needs_a_stylegan_and_psi_belongs_to_w(generator, style_generator):
+    with pytest.raises(ModelError, match="space='w' needs a StyleGAN generator"):
+        widgets.latent_explorer(generator, space="w", static=False)
+    with pytest.raises(ModelError, match="space must be one of"):
+        widgets.latent_explorer(style_generator, space="x", static=False)
+    with pytest.raises(ModelError, match="psi is the truncation in W"):
+        widgets.latent_explorer(style_generator, psi=0.5, static=False)
+    with pytest.raises(ModelError, match="psi must be a number in"):
+        widgets.latent_explorer(style_generator, space="w", psi=1.5, static=False)
+    with pytest.raises(ModelError, match="coordinates of w in 0..31"):
+        widgets.latent_explorer(style_generator, space="w", dims=[32], static=False)
+
+
+def test_style_mixing_crossover_takes_layers_from_a_then_b(style_generator):
+    from gancourse import stylegan
+
+    m = widgets.style_mixing(style_generator, seed_a=0, seed_b=1, static=False)
+    n_ws = stylegan.num_ws(style_generator)
+    assert repr(m) == f"StyleMixer(crossover {n_ws // 2} of {n_ws}, seeds 0 and 1)"
+    assert m.crossover_slider.min == 0 and m.crossover_slider.max == n_ws
+    a_everywhere = np.repeat(m.w_a[None, None], n_ws, axis=1)
+    np.testing.assert_array_equal(m.ws, stylegan.mix(a_everywhere, m.w_b[None], n_ws // 2)[0])
+    assert m.image_a.value != m.image_b.value
+    middle = m.image_mix.value
+    assert middle not in (m.image_a.value, m.image_b.value)
+    m.crossover_slider.value = 0  # every layer from B: B's picture
+    assert m.image_mix.value == m.image_b.value and "all 8 styles from B" in m.caption.value
+    m.crossover_slider.value = n_ws  # every layer from A
+    assert m.image_mix.value == m.image_a.value
+    m.crossover_slider.value = 2
+    assert m.image_mix.value not in (m.image_a.value, m.image_b.value, middle)
+    np.testing.assert_array_equal(m.ws[:2], np.stack([m.w_a] * 2))
+    np.testing.assert_array_equal(m.ws[2:], np.stack([m.w_b] * (n_ws - 2)))
+    assert "styles 0..1 from A, 2..7 from B" in m.caption.value
+    # the mix is the synthesis of those styles
+    mixed = stylegan.synthesis(style_generator, m.ws[None])[0]
+    assert m.image_mix.value == widgets._png(mixed, m.size)
+
+
+def test_style_mixing_redraws_a_sample_from_its_seed(style_generator):
+    m = widgets.style_mixing(style_generator, seed_a=0, seed_b=1, crossover=3, static=False)
+    a, b, mix, w_b = m.image_a.value, m.image_b.value, m.image_mix.value, m.w_b.copy()
+    m.new_a_button.click()
+    assert m.seed_a == 1 and m.image_a.value != a and m.image_mix.value != mix
+    assert m.image_b.value == b
+    m.seed_b_box.value = 0  # B is now what A was
+    assert m.image_b.value == a and not np.allclose(m.w_b, w_b)
+    assert repr(m) == "StyleMixer(crossover 3 of 8, seeds 1 and 0)"
+    given = widgets.style_mixing(style_generator, w_a=m.w_b, w_b=m.w_a, crossover=0, static=False)
+    assert given.image_mix.value == given.image_b.value == m.image_a.value
+
+
+def test_style_mixing_static_fallback_and_errors(generator, style_generator, capsys):
+    view = widgets.style_mixing(style_generator, static=True)
+    assert "Crossover 0 ... 8 from left to right" in capsys.readouterr().out
+    assert repr(view) == "StaticView(style mixing, crossover 0..8)"
+    # one row of nine pictures: the mix at every crossover
+    assert view.picture.shape[1] > 8 * view.picture.shape[0]
+    with pytest.raises(ModelError, match="style_mixing needs a StyleGAN generator"):
+        widgets.style_mixing(generator, static=False)
+    for crossover in (-1, 9):
+        with pytest.raises(ModelError, match=r"crossover must be in 0..8"):
+            widgets.style_mixing(style_generator, crossover=crossover, static=False)
+    with pytest.raises(ModelError, match="crossover must be a whole number"):
+        widgets.style_mixing(style_generator, crossover=2.5, static=False)
+    with pytest.raises(ModelError, match=r"w_a must be one w of this generator, 32 numbers"):
+        widgets.style_mixing(style_generator, w_a=np.zeros(31), static=False)
+    with pytest.raises(ModelError, match="psi must be a number in"):
+        widgets.style_mixing(style_generator, psi=-0.1, static=False)
