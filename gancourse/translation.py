@@ -245,6 +245,10 @@ class Translator(AdversarialModel):
     draws every few epochs from fixed examples (:meth:`set_preview`; by default the first
     examples of the first batch the model trains on)."""
 
+    #: The task and dataset (names) it translates; :func:`build_translator` sets both.
+    task = None
+    dataset = None
+
     def __init__(self, generator, discriminator, **kwargs):
         super().__init__(generator, discriminator, **kwargs)
         self.preview = None
