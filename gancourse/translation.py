@@ -10,7 +10,9 @@ checkpoints and resume, sample grids, EMA, TensorBoard, NaN guard, time budget,
 ``tf.distribute``): both are :class:`~gancourse.training.AdversarialModel` s. The losses are
 in :mod:`gancourse.losses`, the paired and unpaired pipelines in :mod:`gancourse.data`
 (:func:`~gancourse.data.translation_pipeline`), PSNR and colourfulness in
-:mod:`gancourse.metrics`.
+:mod:`gancourse.metrics`. :class:`TranslatorNetworks` holds a translator's generator(s)
+alone, as :mod:`gancourse.pretrained` ships them (:func:`cyclegan_generators`,
+:func:`builder_of`), and :func:`read_images` reads image files for ``gancourse translate``.
 
 >>> model = build_translator("pix2pix", "colorize")
 >>> train(model, data.translation_pipeline("colorize"), epochs=5, run_dir="runs/colorize")
