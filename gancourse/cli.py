@@ -1,4 +1,5 @@
-"""Command line: ``gancourse data|train|sample|evaluate|invert ...`` (see ``gancourse --help``).
+"""Command line: ``gancourse data|train|sample|evaluate|invert|translate ...`` (see
+``gancourse --help``).
 
 The CLI calls the same functions as the notebooks: ``data.load_dataset``,
 ``training.build_gan`` (``translation.build_translator`` for pix2pix and CycleGAN) and
@@ -337,7 +338,85 @@ def _parser():
     v.add_argument("--label", type=int, help="the class, for a conditional generator")
     v.add_argument("--seed", type=_nonnegative, default=0, help="seed of the starting vectors")
     v.set_defaults(func=_invert)
+
+    tl = sub.add_parser(
+        "translate",
+        help="translate an image with a pix2pix or CycleGAN translator and draw it beside "
+        "its input",
+        formatter_class=fmt,
+    )
+    src = tl.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--run", type=Path, help="a pix2pix or cyclegan run folder written by `gancourse train`"
+    )
+    src.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        help="a translator shipped with the package: "
+        f"{', '.join(_pretrained_names('translators')) or '(none yet)'}",
+    )
+    tl.add_argument(
+        "--image",
+        type=Path,
+        required=True,
+        help="an 8-bit PNG or JPEG of the translator's size (32x32 for colorize, 28x28 for "
+        "mnist-texture), or a .npy array of one image or several (uint8, or floats in [-1, 1])",
+    )
+    tl.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="PNG file: input | output (| the way back, for CycleGAN), one row per image",
+    )
+    tl.add_argument(
+        "--direction",
+        choices=("a2b", "b2a"),
+        default="a2b",
+        help="a2b: the task's input to its output (pix2pix: the only one); b2a: back (CycleGAN)",
+    )
+    tl.set_defaults(func=_translate)
     return p
+
+
+def _translate(args):
+    """``gancourse translate --pretrained NAME | --run DIR --image PATH --out PATH``: read
+    the image (:func:`gancourse.translation.read_images`), translate it (and, for a
+    CycleGAN, back), write the pictures side by side, enlarged."""
+    import numpy as np
+
+    from .errors import ConfigError
+
+    if args.out.is_dir() or args.out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {args.out} must name a .png file (not a folder).")
+    if not args.image.is_file():
+        raise ConfigError(f"--image {args.image} is not a file.")
+    from . import translation, viz
+
+    if args.run:
+        model, _, epoch = translation.load_run(args.run)
+        source = f"run {args.run} (epoch {epoch})"
+    else:
+        from . import pretrained
+
+        model = pretrained.load_translator(args.pretrained)
+        source = f"pretrained translator {args.pretrained}"
+    images, notes = translation.read_images(args.image, model, args.direction)
+    back = "b2a" if args.direction == "a2b" else "a2b"
+    columns = [images, model.translate(images, args.direction)]
+    names = ["input", "output"]
+    if back in model.directions:
+        columns.append(model.translate(columns[1], back))
+        names.append("the way back")
+    tiles = np.stack(translation.match_channels(*columns), axis=1)  # (n, columns, H, W, C)
+    grid = viz.image_grid(tiles.reshape(-1, *tiles.shape[2:]), ncols=len(columns))
+    viz.save_png(viz.upscale(grid, 4), args.out)
+    for note in notes:
+        print(note)
+    print(
+        f"Translated {len(images)} image(s) with the {source} ({model.task}, {args.direction}). "
+        f"Wrote {' | '.join(names)}, enlarged 4x, to {args.out}"
+    )
+    return 0
 
 
 def _invert(args):
@@ -441,11 +520,12 @@ def _nonnegative(text):
     return value
 
 
-def _pretrained_names() -> list[str]:
-    """Names in the shipped manifest (read as JSON: no TensorFlow needed for --help)."""
+def _pretrained_names(section="generators") -> list[str]:
+    """Names in a section of the shipped manifest (read as JSON: no TensorFlow needed for
+    --help)."""
     try:
-        return sorted(json.loads(PRETRAINED_MANIFEST.read_text())["generators"])
-    except (OSError, ValueError, KeyError):
+        return sorted(json.loads(PRETRAINED_MANIFEST.read_text()).get(section, {}))
+    except (OSError, ValueError, AttributeError):
         return []
 
 

@@ -57,6 +57,7 @@ from .models import (  # noqa: E402
     num_classes_of,
 )
 from .sampling import generate_images, sample_latent  # noqa: E402
+from .viz import read_picture  # noqa: E402
 
 #: What guidance climbs: the target's logit (Nguyen et al.) or its log-probability.
 OBJECTIVES = ("logit", "log_prob")
@@ -641,25 +642,11 @@ def check_images(images, generator) -> np.ndarray:
 
 def read_image(path, generator) -> np.ndarray:
     """An image file (PNG or another format imageio reads) as one float32 image (1, H, W, C)
-    in [-1, 1] for ``generator``: 8-bit values; grey, or RGB whose channels are equal, for
-    a grey generator; RGB (an opaque alpha channel is dropped) for a colour one. Anything
-    else is a :class:`ModelError` that says what to change."""
-    import imageio.v3 as iio
-
-    try:
-        image = np.asarray(iio.imread(path))
-    except (OSError, ValueError) as e:
-        raise ModelError(f"could not read the image {path}: {e}") from None
-    if image.dtype != np.uint8:
-        top = image.max() if image.size and np.issubdtype(image.dtype, np.number) else "?"
-        raise ModelError(
-            f"{path} has {image.dtype} pixels (values up to {top}); expected an 8-bit image "
-            "(values 0-255). Save it as an 8-bit PNG."
-        )
-    if image.ndim == 3 and image.shape[-1] == 4:
-        if (image[..., 3] != 255).any():
-            raise ModelError(f"{path} has transparent pixels; save it without transparency.")
-        image = image[..., :3]
+    in [-1, 1] for ``generator``: 8-bit values (:func:`gancourse.viz.read_picture`); grey,
+    or RGB whose channels are equal, for a grey generator; RGB (an opaque alpha channel is
+    dropped) for a colour one. Anything else is a :class:`ModelError` that says what to
+    change."""
+    image = read_picture(path)
     grey = generator.output_shape[-1] == 1
     if grey and image.ndim == 3 and image.shape[-1] == 3:
         if (image != image[..., :1]).any():

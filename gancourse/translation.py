@@ -10,7 +10,9 @@ checkpoints and resume, sample grids, EMA, TensorBoard, NaN guard, time budget,
 ``tf.distribute``): both are :class:`~gancourse.training.AdversarialModel` s. The losses are
 in :mod:`gancourse.losses`, the paired and unpaired pipelines in :mod:`gancourse.data`
 (:func:`~gancourse.data.translation_pipeline`), PSNR and colourfulness in
-:mod:`gancourse.metrics`.
+:mod:`gancourse.metrics`. :class:`TranslatorNetworks` holds a translator's generator(s)
+alone, as :mod:`gancourse.pretrained` ships them (:func:`cyclegan_generators`,
+:func:`builder_of`), and :func:`read_images` reads image files for ``gancourse translate``.
 
 >>> model = build_translator("pix2pix", "colorize")
 >>> train(model, data.translation_pipeline("colorize"), epochs=5, run_dir="runs/colorize")
@@ -18,6 +20,8 @@ in :mod:`gancourse.losses`, the paired and unpaired pipelines in :mod:`gancourse
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -28,7 +32,7 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 from . import losses  # noqa: E402
-from .data import get_task, task_shapes  # noqa: E402
+from .data import get_spec, get_task, task_shapes  # noqa: E402
 from .errors import ModelError  # noqa: E402
 from .runs import TRANSLATORS, RunConfig  # noqa: E402
 from .training import AdversarialModel, _scope  # noqa: E402
@@ -221,6 +225,19 @@ def resnet_generator(image_shape=(32, 32, 3), out_channels=None, width=16, block
     return keras.Model(source, out, name=name or "resnet_generator")
 
 
+def cyclegan_generators(shape_a=(28, 28, 3), shape_b=None, width=16, blocks=4):
+    """Both generators of a CycleGAN as one model of ``[a, b] -> [G(a), F(b)]`` named
+    "generators": G: A -> B (``a_to_b``) and F: B -> A (``b_to_a``), two
+    :func:`resnet_generator` s of ``width`` and ``blocks`` (``shape_b``: the B side's
+    image shape, by default A's). :class:`CycleGAN` pairs its G and F into the same model
+    (its ``generator``), and :mod:`gancourse.pretrained` ships it, one file for both
+    directions."""
+    return _pair(
+        *_resnet_pair(shape_a, shape_a if shape_b is None else shape_b, width, blocks),
+        "generators",
+    )
+
+
 # ---------------------------------------------------------------------------- models
 
 
@@ -230,6 +247,10 @@ class Translator(AdversarialModel):
     draws every few epochs from fixed examples (:meth:`set_preview`; by default the first
     examples of the first batch the model trains on)."""
 
+    #: The task and dataset (names) it translates; :func:`build_translator` sets both.
+    task = None
+    dataset = None
+
     def __init__(self, generator, discriminator, **kwargs):
         super().__init__(generator, discriminator, **kwargs)
         self.preview = None
@@ -237,6 +258,10 @@ class Translator(AdversarialModel):
     def data_shape(self):
         """Shape of one image of the first element of a batch (the source side)."""
         return tuple(self.generator.inputs[0].shape[1:])
+
+    def source_shape(self, direction="a2b"):
+        """Shape of one image :meth:`translate` takes in ``direction``."""
+        return tuple(self.network(direction).inputs[0].shape[1:])
 
     def fit(self, x=None, *args, **kwargs):
         """:meth:`AdversarialModel.fit`; first takes its preview examples from the data if
@@ -250,7 +275,7 @@ class Translator(AdversarialModel):
         """The examples the sample grids show (NumPy or tensors in [-1, 1]): ``a`` on the
         source side, ``b`` the truth (pix2pix) or images of the other domain (CycleGAN)."""
         shapes = self._sides()
-        a, b = (self._images(v, s, what) for v, s, what in zip((a, b), shapes, ("a", "b")))
+        a, b = (_check_images(v, s, what) for v, s, what in zip((a, b), shapes, ("a", "b")))
         self.preview = (a, b)
 
     def _compile_engine(self, kwargs, g_optimizer, d_optimizer, g_lr, d_lr, lr_decay):
@@ -265,39 +290,6 @@ class Translator(AdversarialModel):
         self.trackers = {n: self.trackers.get(n) or keras.metrics.Mean(name=n) for n in names}
         self._prepare_optimizers()
         self._set_lr_decay(lr_decay)
-
-    def _images(self, images, shape, what="images"):
-        """``images`` as float32 NumPy of ``shape``, or a :class:`ModelError` saying what is
-        wrong (shape, channels, range)."""
-        images = np.asarray(images, dtype="float32")
-        if images.ndim == 3 and shape[-1] == 1:
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[1:] != tuple(shape):
-            raise ModelError(
-                f"{what} must be images of shape (n,) + {tuple(shape)}, not {images.shape}"
-                + (
-                    f" (a {images.shape[-1]}-channel image; this side takes {shape[-1]})"
-                    if images.ndim == 4 and images.shape[1:3] == tuple(shape[:2])
-                    else ""
-                )
-            )
-        if not np.isfinite(images).all():
-            raise ModelError(f"{what} contain NaN or infinite values: give pixels in [-1, 1]")
-        if images.size and not (-1.0 <= images.min() and images.max() <= 1.0):
-            raise ModelError(
-                f"{what} must be pixels in [-1, 1] (uint8 images: data.to_model_range(x)), "
-                f"not values in [{images.min():g}, {images.max():g}]"
-            )
-        return images
-
-    def _run(self, network, images, shape, batch_size, what):
-        images = self._images(images, shape, what)
-        _whole(batch_size, "batch_size", 1)
-        out = [
-            keras.ops.convert_to_numpy(network(images[i : i + batch_size], training=False))
-            for i in range(0, len(images), batch_size)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, *network.output_shape[1:]), "float32")
 
     def _preview(self):
         if self.preview is None:
@@ -394,20 +386,27 @@ class Pix2Pix(Translator):
             d_tape, d_loss, g_tape, g_loss, real_logits, fake_logits, g_gan=g_gan, l1=l1
         )
 
-    def translate(self, images, use_ema=True, batch_size=256):
+    #: pix2pix translates one way: its input (A) to its output (B).
+    directions = ("a2b",)
+
+    def translate(self, images, direction="a2b", use_ema=True, batch_size=256):
         """G's outputs (NumPy, [-1, 1]) for input images in [-1, 1] of the model's shape; a
-        clear :class:`ModelError` for another size, channel count or range."""
-        shape = self.data_shape()
-        return self._run(self.sampling_generator(use_ema), images, shape, batch_size, "images")
+        clear :class:`ModelError` for another size, channel count or range. ``direction``
+        is "a2b" (the only one: a :class:`CycleGAN` also translates back, "b2a")."""
+        return _translate(self.network(direction, use_ema), images, batch_size)
+
+    def network(self, direction="a2b", use_ema=True):
+        """The generator that translates ``direction`` (G, or its EMA copy if kept and
+        ``use_ema``)."""
+        _check_direction(direction, self.directions)
+        return self.sampling_generator(use_ema)
 
     def preview_images(self):
         """``(images, ncols)`` of the sample grid: a row of inputs, a row of outputs, a row
         of the true outputs (greyscale inputs shown in colour when the outputs are)."""
         source, target = self._preview()
         output = self.translate(source)
-        if source.shape[-1] != target.shape[-1]:
-            source = np.repeat(source, target.shape[-1], axis=-1)
-        return np.concatenate([source, output, target]), len(source)
+        return np.concatenate(match_channels(source, output, target)), len(source)
 
     def _sides(self):
         return self.data_shape(), tuple(self.generator.output_shape[1:])
@@ -450,9 +449,8 @@ class CycleGAN(Translator):
         names = [n.name for n in (g_ab, g_ba, d_a, d_b)]
         if len(set(names)) < 4:
             raise ModelError(f"CycleGAN needs four networks with different names, not {names}")
-        a, b = keras.Input(shape_a, name="a"), keras.Input(shape_b, name="b")
-        generators = keras.Model([a, b], [g_ab(a), g_ba(b)], name="generators")
-        discriminators = keras.Model([a, b], [d_a(a), d_b(b)], name="discriminators")
+        generators = _pair(g_ab, g_ba, "generators")
+        discriminators = _pair(d_a, d_b, "discriminators")
         super().__init__(generators, discriminators, **kwargs)
         self.g_ab, self.g_ba, self.d_a, self.d_b = g_ab, g_ba, d_a, d_b
 
@@ -528,15 +526,20 @@ class CycleGAN(Translator):
             identity=identity,
         )
 
+    #: G translates A to B ("a2b"), F back ("b2a").
+    directions = ("a2b", "b2a")
+
     def translate(self, images, direction="a2b", use_ema=True, batch_size=256):
         """G(a) (``direction="a2b"``) or F(b) (``"b2a"``) as NumPy in [-1, 1], for images in
         [-1, 1] of that side's shape; a clear :class:`ModelError` for another size, channel
         count or range."""
-        if direction not in ("a2b", "b2a"):
-            raise ModelError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
-        net = self.translators(use_ema)[0 if direction == "a2b" else 1]
-        shape = self._sides()[0 if direction == "a2b" else 1]
-        return self._run(net, images, shape, batch_size, "images")
+        return _translate(self.network(direction, use_ema), images, batch_size)
+
+    def network(self, direction="a2b", use_ema=True):
+        """G (``direction="a2b"``) or F (``"b2a"``), their EMA copies if kept and
+        ``use_ema``."""
+        _check_direction(direction, self.directions)
+        return self.translators(use_ema)[self.directions.index(direction)]
 
     def translators(self, use_ema=True):
         """``(G, F)``: the A->B and B->A generators (their EMA copies if kept and ``use_ema``)."""
@@ -550,12 +553,58 @@ class CycleGAN(Translator):
         there_a = self.translate(a)
         there_b = self.translate(b, "b2a")
         rows = [a, there_a, self.translate(there_a, "b2a"), b, there_b, self.translate(there_b)]
-        channels = max(r.shape[-1] for r in rows)
-        rows = [np.repeat(r, channels // r.shape[-1], axis=-1) for r in rows]
-        return np.concatenate(rows), len(a)
+        return np.concatenate(match_channels(*rows)), len(a)
 
     def _sides(self):
         return self.data_shape(), tuple(self.g_ab.output_shape[1:])
+
+
+class TranslatorNetworks:
+    """A translator's generator(s) without its discriminator(s): what
+    :mod:`gancourse.pretrained` ships and :func:`gancourse.pretrained.load_translator`
+    returns. It translates as a trained :class:`Pix2Pix` or :class:`CycleGAN` does
+    (:meth:`translate`, ``directions``, ``task``, ``dataset``, :meth:`source_shape`), so
+    code can take either.
+
+    ``model``: a pix2pix generator (one image to another; ``directions`` ("a2b",)) or a
+    :func:`cyclegan_generators` pair (``a_to_b`` and ``b_to_a``; ("a2b", "b2a")).
+    ``networks``: direction -> ``keras.Model``. ``name``: the pretrained name, if any.
+    """
+
+    def __init__(self, model, task, dataset=None, name=None):
+        if len(model.inputs) == 2:  # the CycleGAN pair
+            try:
+                networks = {"a2b": model.get_layer("a_to_b"), "b2a": model.get_layer("b_to_a")}
+            except ValueError:
+                raise ModelError(
+                    f"{model.name!r} takes two images but does not hold the generators a_to_b "
+                    "and b_to_a: build a CycleGAN's pair with cyclegan_generators()"
+                ) from None
+        else:
+            networks = {"a2b": model}
+        self.model = model
+        self.networks = networks
+        self.directions = tuple(networks)
+        self.task, self.dataset, self.name = task, dataset, name
+
+    def translate(self, images, direction="a2b", batch_size=256):
+        """The translation of ``images`` (in [-1, 1], of that side's shape) in ``direction``
+        as NumPy in [-1, 1]; the same checks and errors as :meth:`Pix2Pix.translate`."""
+        return _translate(self.network(direction), images, batch_size)
+
+    def network(self, direction="a2b"):
+        """The generator that translates ``direction``."""
+        _check_direction(direction, self.directions)
+        return self.networks[direction]
+
+    def source_shape(self, direction="a2b"):
+        """Shape of one image :meth:`translate` takes in ``direction``."""
+        return tuple(self.network(direction).inputs[0].shape[1:])
+
+    def __repr__(self):
+        label = f" {self.name!r}" if self.name else ""
+        ways = "/".join(self.directions)
+        return f"<TranslatorNetworks{label}: {self.task} ({self.dataset}), {ways}>"
 
 
 # ---------------------------------------------------------------------------- glue
@@ -617,8 +666,7 @@ def build_translator(
             if not skips:
                 raise ModelError("skips=False turns off the U-Net's skips: it applies to pix2pix")
             model = CycleGAN(
-                resnet_generator(shape_a, shape_b[-1], name="a_to_b"),
-                resnet_generator(shape_b, shape_a[-1], name="b_to_a"),
+                *_resnet_pair(shape_a, shape_b),
                 patch_discriminator(shape_a, norm="instance", name="d_a"),
                 patch_discriminator(shape_b, norm="instance", name="d_b"),
                 **common,
@@ -629,6 +677,7 @@ def build_translator(
                 **rates,
             )
     model.task = spec.name
+    model.dataset = get_spec(dataset or spec.datasets[0]).name
     return model
 
 
@@ -665,7 +714,226 @@ def load_run(run_dir):
     return _load_run(run_dir, build=translator_from_config)
 
 
+def read_images(path, translator, direction="a2b") -> tuple:
+    """The image(s) in the file ``path``, ready for ``translator`` (a trained :class:`Pix2Pix`
+    or :class:`CycleGAN`, or a :class:`TranslatorNetworks`) to translate in ``direction``:
+    ``(images, notes)``, images float32 (n, H, W, C) in [-1, 1], notes the conversions made
+    (sentences to show the user). What ``gancourse translate`` reads.
+
+    The file is an 8-bit PNG or JPEG (:func:`gancourse.viz.read_picture`) or a ``.npy``
+    array of one image (H, W[, C]) or several (n, H, W, C): uint8 (or other whole numbers)
+    0-255, or floats in [-1, 1]. A grey image for a colour side gets its channel repeated;
+    a colour image for the colorize task's grey side is converted to grey as its training
+    inputs were (:func:`gancourse.data.grayscale`). Another size, channel count or range is
+    a :class:`ModelError` that names what is expected.
+    """
+    from .data import grayscale
+    from .viz import read_picture
+
+    path = Path(path)
+    shape = translator.source_shape(direction)
+    if path.suffix.lower() == ".npy":
+        try:
+            x = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ModelError(f"could not read the array {path}: {e}") from None
+    else:
+        x = read_picture(path)
+    x = _model_range(x, path)
+    if x.ndim == 3 and shape[-1] == 1 and x.shape[1:] == shape[:2]:
+        x = x[..., None]  # several grey images (n, H, W)
+    elif x.ndim == 3:
+        x = x[None]  # one image (H, W, C)
+    elif x.ndim == 2:
+        x = x[None, ..., None]  # one grey image (H, W)
+    if x.ndim != 4 or not len(x):
+        raise ModelError(
+            f"{path} holds an array of shape {x.shape}: give one image (H, W) or (H, W, C), "
+            "or several (n, H, W, C)"
+        )
+    task, dataset = getattr(translator, "task", None), getattr(translator, "dataset", None)
+    what = f"the {task} translator" if task else "this translator"
+    if x.shape[1:3] != shape[:2]:
+        size = f"{shape[1]}x{shape[0]}"
+        raise ModelError(
+            f"{path} is {x.shape[2]}x{x.shape[1]} (width x height); {what} takes {size} "
+            f"images: the course's translators work at the size of their dataset's images "
+            f"({dataset or 'its dataset'}: {size}). Resize it to {size} first, e.g. with "
+            f"PIL: Image.open(path).resize(({shape[1]}, {shape[0]}))."
+        )
+    notes = []
+    channels, wanted = x.shape[-1], shape[-1]
+    if channels == 1 and wanted == 3:
+        x = np.repeat(x, 3, axis=-1)
+        notes.append("The image is grey: its channel was repeated into R, G and B.")
+    elif channels == 3 and wanted == 1 and np.all(x == x[..., :1]):
+        x = x[..., :1]  # a grey image stored as RGB
+    elif channels == 3 and wanted == 1 and task == "colorize" and direction == "a2b":
+        x = np.asarray(grayscale(x), dtype="float32")
+        notes.append(
+            "The image is in colour: it was converted to greyscale (ITU-R 601 luma, as the "
+            "colorize task's inputs are made) before being coloured."
+        )
+    elif channels != wanted:
+        kind = "one-channel (greyscale)" if wanted == 1 else f"{wanted}-channel (RGB)"
+        fix = (
+            "Give a greyscale image: convert it e.g. with PIL, Image.open(path).convert('L')."
+            if wanted == 1
+            else "Give an RGB image: convert it e.g. with PIL, Image.open(path).convert('RGB')."
+        )
+        raise ModelError(
+            f"{what} takes {kind} images in direction {direction}; {path} has {channels} "
+            f"channel(s). {fix}"
+        )
+    return x, notes
+
+
+def match_channels(*images) -> list:
+    """The arrays of images (..., C) with their channels repeated so that all have as many as
+    the most (grey inputs beside colour outputs in one grid)."""
+    channels = max(x.shape[-1] for x in images)
+    return [np.repeat(x, channels // x.shape[-1], axis=-1) for x in images]
+
+
+def builder_of(network) -> tuple:
+    """``(builder, kwargs)``: the builder of this module (:func:`unet_generator` or
+    :func:`cyclegan_generators`) and the arguments that rebuild ``network`` (a pix2pix
+    generator, or a CycleGAN's ``generators`` pair), read off the model itself so they stay
+    right if :func:`build_translator`'s defaults change. What
+    :func:`gancourse.pretrained.export` records."""
+    names = {layer.name for layer in network.layers}
+    if len(network.inputs) == 2 and {"a_to_b", "b_to_a"} <= names:
+        g, f = network.get_layer("a_to_b"), network.get_layer("b_to_a")
+        kwargs = {
+            "shape_a": list(g.inputs[0].shape[1:]),
+            "shape_b": list(f.inputs[0].shape[1:]),
+            **_resnet_kwargs(g),
+        }
+        if _resnet_kwargs(f) != _resnet_kwargs(g) or network.name != "generators":
+            raise ModelError(
+                f"{network.name!r} is not a pair cyclegan_generators() rebuilds (two ResNet "
+                f"generators of one width and depth, named 'generators'): it cannot be shipped"
+            )
+        return "cyclegan_generators", kwargs
+    if len(network.inputs) == 1 and {"down1", "to_image"} <= names:
+        depth = sum(1 for n in names if n[4:].isdigit() and n.startswith("down"))
+        dropout = [layer.rate for layer in network.layers if isinstance(layer, layers.Dropout)]
+        return "unet_generator", {
+            "input_shape": list(network.inputs[0].shape[1:]),
+            "out_channels": int(network.output_shape[-1]),
+            "width": int(network.get_layer("down1").filters),
+            "depth": depth,
+            "skips": any(n.startswith("skip") for n in names),
+            "dropout": float(dropout[0]) if dropout else 0.0,
+        }
+    raise ModelError(
+        f"Cannot ship a network named {network.name!r}: only a pix2pix U-Net "
+        "(unet_generator) or a CycleGAN's pair (cyclegan_generators) can be rebuilt from a "
+        "manifest."
+    )
+
+
 # ---------------------------------------------------------------------------- helpers
+
+
+def _check_images(images, shape, what="images"):
+    """``images`` as float32 NumPy of ``shape``, or a :class:`ModelError` saying what is
+    wrong (shape, channels, range)."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3 and shape[-1] == 1:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[1:] != tuple(shape):
+        raise ModelError(
+            f"{what} must be images of shape (n,) + {tuple(shape)}, not {images.shape}"
+            + (
+                f" (a {images.shape[-1]}-channel image; this side takes {shape[-1]})"
+                if images.ndim == 4 and images.shape[1:3] == tuple(shape[:2])
+                else ""
+            )
+        )
+    if not np.isfinite(images).all():
+        raise ModelError(f"{what} contain NaN or infinite values: give pixels in [-1, 1]")
+    if images.size and not (-1.0 <= images.min() and images.max() <= 1.0):
+        raise ModelError(
+            f"{what} must be pixels in [-1, 1] (uint8 images: data.to_model_range(x)), "
+            f"not values in [{images.min():g}, {images.max():g}]"
+        )
+    return images
+
+
+def _translate(network, images, batch_size, what="images"):
+    """``network``'s outputs for ``images`` (checked against its input shape), as NumPy,
+    ``batch_size`` at a time."""
+    images = _check_images(images, tuple(network.inputs[0].shape[1:]), what)
+    _whole(batch_size, "batch_size", 1)
+    out = [
+        keras.ops.convert_to_numpy(network(images[i : i + batch_size], training=False))
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(out) if out else np.zeros((0, *network.output_shape[1:]), "float32")
+
+
+def _check_direction(direction, directions):
+    if direction not in ("a2b", "b2a"):
+        raise ModelError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
+    if direction not in directions:
+        raise ModelError(
+            f"this translator translates {' and '.join(directions)} only: pix2pix learns one "
+            f"way (its input to its output, 'a2b'); a CycleGAN translates back too ('b2a')"
+        )
+
+
+def _model_range(x, path):
+    """A file's array as float32 in [-1, 1]: whole numbers are 0-255 pixels, floats must be
+    in [-1, 1] already."""
+    x = np.asarray(x)
+    if x.dtype == bool or not np.issubdtype(x.dtype, np.number):
+        raise ModelError(
+            f"{path} holds {x.dtype} values: give uint8 pixels (0-255) or floats in [-1, 1]"
+        )
+    if np.issubdtype(x.dtype, np.integer):
+        if x.size and (x.min() < 0 or x.max() > 255):
+            raise ModelError(
+                f"{path} holds whole numbers from {x.min()} to {x.max()}: pixels must be 0-255"
+            )
+        return x.astype("float32") / 127.5 - 1.0
+    x = x.astype("float32")
+    if not np.isfinite(x).all():
+        raise ModelError(f"{path} holds NaN or infinite values: give pixels in [-1, 1]")
+    if x.size and (x.min() < -1.0 or x.max() > 1.0):
+        raise ModelError(
+            f"{path} holds values from {x.min():g} to {x.max():g}: a float array must hold "
+            "pixels in [-1, 1] (0-255 pixels: save them as uint8, or scale them with "
+            "x / 127.5 - 1)"
+        )
+    return x
+
+
+def _pair(net_a, net_b, name):
+    """One model of ``[a, b] -> [net_a(a), net_b(b)]`` (its inputs named a and b): how
+    :class:`CycleGAN` holds its two generators and its two discriminators for the engine
+    (checkpoints and EMA rely on these names)."""
+    a = keras.Input(tuple(net_a.inputs[0].shape[1:]), name="a")
+    b = keras.Input(tuple(net_b.inputs[0].shape[1:]), name="b")
+    return keras.Model([a, b], [net_a(a), net_b(b)], name=name)
+
+
+def _resnet_pair(shape_a, shape_b, width=16, blocks=4):
+    """CycleGAN's G (``a_to_b``) and F (``b_to_a``), not yet paired."""
+    return (
+        resnet_generator(shape_a, shape_b[-1], width, blocks, name="a_to_b"),
+        resnet_generator(shape_b, shape_a[-1], width, blocks, name="b_to_a"),
+    )
+
+
+def _resnet_kwargs(network):
+    """``width`` and ``blocks`` of a :func:`resnet_generator`, read off its layers."""
+    try:
+        width = int(network.get_layer("stem").filters)
+    except ValueError:
+        raise ModelError(f"{network.name!r} is not a resnet_generator (no 'stem' layer)") from None
+    blocks = sum(1 for layer in network.layers if isinstance(layer, layers.Add))
+    return {"width": width, "blocks": blocks}
 
 
 def _conv_norm_relu(x, filters, kernel, stride, name, transpose=False):

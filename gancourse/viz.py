@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import to_uint8
+from .errors import ModelError
 from .files import atomic_write
 
 
@@ -53,6 +54,30 @@ def save_png(picture, path) -> Path:
     with atomic_write(path, "picture") as tmp:
         iio.imwrite(tmp, picture, extension=".png")
     return path
+
+
+def read_picture(path) -> np.ndarray:
+    """An image file (PNG, JPEG or another format imageio reads) as uint8 (H, W) or (H, W, C),
+    an opaque alpha channel dropped. A file that cannot be read, whose pixels are not 8-bit or
+    that has transparent pixels is a :class:`~gancourse.errors.ModelError` that says what to
+    change."""
+    import imageio.v3 as iio
+
+    try:
+        image = np.asarray(iio.imread(path))
+    except (OSError, ValueError) as e:
+        raise ModelError(f"could not read the image {path}: {e}") from None
+    if image.dtype != np.uint8:
+        top = image.max() if image.size and np.issubdtype(image.dtype, np.number) else "?"
+        raise ModelError(
+            f"{path} has {image.dtype} pixels (values up to {top}); expected an 8-bit image "
+            "(values 0-255). Save it as an 8-bit PNG."
+        )
+    if image.ndim == 3 and image.shape[-1] in (2, 4):  # grey or RGB with alpha
+        if (image[..., -1] != 255).any():
+            raise ModelError(f"{path} has transparent pixels; save it without transparency.")
+        image = image[..., :-1]
+    return image
 
 
 def png_bytes(picture) -> bytes:

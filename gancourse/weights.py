@@ -45,7 +45,7 @@ def check_weights_file(model, path, what="this model", remedy=""):
     the arrays (names and shapes) that ``model`` would save."""
     try:
         found = h5_layout(path)
-    except OSError as e:
+    except (OSError, RuntimeError) as e:  # h5py: RuntimeError for a damaged symbol table
         raise ModelError(
             _sentence(
                 f"{path} is not a readable Keras weights file ({e}); it is "

@@ -1,8 +1,9 @@
-"""Re-create the pretrained generators shipped in ``gancourse/pretrained/``.
+"""Re-create the pretrained generators and translators shipped in ``gancourse/pretrained/``.
 
-Each generator is trained with the course's own CLI (``gancourse train``) on the real data,
+Each model is trained with the course's own CLI (``gancourse train``) on the real data,
 then exported with ``gancourse.pretrained.export`` (float16 weights + a manifest entry that
-records the command, epochs, wall time, machine and date). Runs resume when re-run, so an
+records the command, epochs, CPU and wall time, machine and date; a translator's
+generator(s) only, without discriminators). Runs resume when re-run, so an
 interrupted job just continues. The longest job (CIFAR-10) starts first; at most ``--jobs``
 trainings run at once, at ``nice`` 5 so the machine stays usable.
 
@@ -14,8 +15,9 @@ trainings run at once, at ``nice`` 5 so the machine stays usable.
 Each run stops at its CPU-time budget or, for CIFAR-10, after its 20 epochs (see ``PLAN``); on
 2 CPU cores without a GPU the first four take about two and a half hours, most of it CIFAR-10
 (134 minutes of CPU time), the InfoGAN one CPU-hour and the StyleGAN two
-(``--only stylegan-fashion_mnist``). The wall and CPU time of every
-generator are in the manifest.
+(``--only stylegan-fashion_mnist``). The translators train only when named with ``--only``
+(pix2pix two CPU-hours, CycleGAN one). The wall and CPU time of every model are in the
+manifest.
 """
 
 from __future__ import annotations
@@ -67,9 +69,9 @@ PLAN = {
     "stylegan-fashion_mnist": ("stylegan", "fashion_mnist", 7200, STYLEGAN),
 }
 #: The translators of notebooks 11 and 12, trained only when named with --only: pix2pix
-#: colourising CIFAR-10 and CycleGAN between digits on black and digits on texture, each with
-#: the same recipe for two CPU-hours (pix2pix and CycleGAN decay their rates over the second
-#: half too). Their runs are not exported yet: gancourse.pretrained ships generators only.
+#: colourising CIFAR-10 for two CPU-hours and CycleGAN between digits on black and digits on
+#: texture for one, both with the same recipe (pix2pix and CycleGAN decay their rates over the
+#: second half too). Exported as translators (gancourse.pretrained.load_translator).
 TRANSLATORS = {
     "pix2pix-colorize": ("pix2pix", "cifar10", 7200, RECIPE + ["--task", "colorize"]),
     "cyclegan-mnist-texture": ("cyclegan", "mnist", 3600, RECIPE + ["--task", "mnist-texture"]),
@@ -184,17 +186,15 @@ def export_all(names, runs):
     for name in names:
         run = Path(runs) / name
         cmd = shlex.join(command(name, runs))
-        if name in TRANSLATORS:
-            print(f"{name}: trained in {run}; translators are not exported (only generators are)")
-            continue
         model, _, budget, _ = PLAN[name]
         notes = {3600: NOTES_ONE_HOUR, 7200: NOTES_TWO_HOURS, None: NOTES_FIXED_EPOCHS}.get(
             budget, NOTES
         )
         path = pretrained.export(run, name, command=cmd, notes=notes)
         entry = pretrained.info(name)
+        kind = f"{entry['task']} translator, " if name in TRANSLATORS else ""
         print(
-            f"{name}: {entry['epochs']} epochs, {entry['wall_time_s'] / 60:.0f} min, "
+            f"{name}: {kind}{entry['epochs']} epochs, {entry['wall_time_s'] / 60:.0f} min, "
             f"{path.stat().st_size / 1e6:.2f} MB, max |float16 - float32| {entry['max_abs_diff']}"
         )
         if model == "infogan":
