@@ -175,8 +175,9 @@ def test_load_and_load_translator_refuse_the_other_kind_and_bad_files(with_a_gen
 def test_a_manifest_without_translators_reads_as_before(tmp_path):
     """Manifests written before translators were shipped have no "translators" section:
     their entries are generators, and exporting a generator does not add one."""
-    shutil.copy(pretrained.PRETRAINED_DIR / "manifest.json", tmp_path)
-    assert "translators" not in json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((pretrained.PRETRAINED_DIR / "manifest.json").read_text())
+    manifest.pop("translators", None)  # as the manifests before them were
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert pretrained.names(tmp_path) == pretrained.names()
     assert pretrained.names(tmp_path, kind="translator") == []
     assert "kind" not in pretrained.info("dcgan-mnist", tmp_path)
