@@ -64,20 +64,15 @@ EDITOR_CELLS = ('g = pretrained.load("dcgan-fashion_mnist")',)
 EDITOR_CELL = (
     'editor = widgets.latent_editor(g, "fashion_mnist", seed=0, target="Dress", steps=40)\neditor'
 )
-#: The translator explorer test opens a page for notebook 11 (pix2pix). That notebook does not
-#: exist yet, so the page is built from TRANSLATOR_EXTRA alone: a setup cell, an untrained
-#: colouriser and its explorer. When it exists, set TRANSLATOR_SOURCE to
-#: ``SOURCE.parent / "11_pix2pix.ipynb"``, TRANSLATOR_CELLS to the lines of its cells that build
-#: the model and the explorer, and TRANSLATOR_EXTRA to (): the test itself stays as it is.
-TRANSLATOR_SOURCE = None
-TRANSLATOR_NOTEBOOK = "11_pix2pix.ipynb"
-TRANSLATOR_CELLS = ()
-TRANSLATOR_EXTRA = (
-    "import gancourse as gc\nFAST = gc.setup_notebook()",
-    'from gancourse import translation, widgets\nmodel = translation.build_translator("pix2pix", '
-    '"colorize")',
-    "widgets.translator_explorer(model)",
+#: The translator explorer test opens notebook 11 (pix2pix), cut to its setup cell, the cell that
+#: loads the shipped colouriser and the cell that shows its explorer.
+TRANSLATOR_SOURCE = SOURCE.parent / "11_pix2pix.ipynb"
+TRANSLATOR_NOTEBOOK = TRANSLATOR_SOURCE.name
+TRANSLATOR_CELLS = (
+    'colouriser = gc.pretrained.load_translator("pix2pix-colorize")',
+    "gc.widgets.translator_explorer(colouriser)",
 )
+TRANSLATOR_EXTRA = ()
 
 #: The style mixing test opens a page of explicit cells: notebook 07's setup cell, then
 #: MIXING_EXTRA, which builds a small untrained StyleGAN generator with a fixed seed and the
