@@ -36,7 +36,7 @@ tf = quiet_tensorflow()
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from .data import get_spec, load_dataset, normalise_name, to_model_range  # noqa: E402
+from .data import get_spec, grayscale, load_dataset, normalise_name, to_model_range  # noqa: E402
 from .errors import ExtractorUnavailableError, GancourseError, MetricError, ModelError  # noqa: E402
 from .metrics import (  # noqa: E402
     colourfulness,
@@ -260,12 +260,13 @@ def _translation_images(images, what):
 
 
 def _as_channels(images, channels):
-    """Images with ``channels`` channels: grey repeated as RGB, or RGB to luma (ITU-R 601)."""
+    """Images with ``channels`` channels: grey repeated as RGB, or RGB to the luma the
+    translation tasks use (:func:`gancourse.data.grayscale`)."""
     if images.shape[-1] == channels:
         return images
     if channels == 3:
         return np.repeat(images, 3, axis=-1)
-    return (images @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    return np.asarray(grayscale(images))
 
 
 def code_accuracy(generator, dataset="mnist", n=10000, seed=0, batch_size=500) -> dict:
