@@ -730,10 +730,13 @@ class TranslatorExplorer(_Box):
         self.update()
 
     def _uploaded(self, change):
-        files = change["new"]
+        files = _upload_files(change["new"])
         if files:
-            self.load_image(bytes(files[-1]["content"]), files[-1]["name"])
-            self.upload.value = ()  # emptied, so that the same file can be chosen again
+            name, content = files[-1]
+            self.load_image(content, name)
+            # emptied, so that the same file can be chosen again (ipywidgets 7's value is
+            # read-only, but its upload counter already fires for a repeated file)
+            self.upload.set_trait("value", type(change["new"])())
 
     def __repr__(self):
         return f"TranslatorExplorer({self.task}, {len(self.test['a2b'])} test images)"
@@ -973,6 +976,15 @@ def _translate(model, images, direction):
     if direction == "a2b":
         return model.translate(images)
     return model.translate(images, direction=direction)
+
+
+def _upload_files(value):
+    """[(file name, bytes)] from a FileUpload's value, in either of its two forms: a tuple of
+    dicts with "name" and "content" (ipywidgets 8) or a dict of file name -> {"metadata",
+    "content"} (ipywidgets 7, which Colab keeps)."""
+    if isinstance(value, dict):
+        return [(name, bytes(f["content"])) for name, f in value.items()]
+    return [(f["name"], bytes(f["content"])) for f in value]
 
 
 def _decode(content, name):

@@ -243,18 +243,28 @@ def test_latent_explorer_draws_infogan_inputs_with_a_valid_code():
 
 
 def _upload(widget, content, name):
-    """What the browser does when a file is chosen: FileUpload's value becomes that file."""
+    """What the browser does when a file is chosen. ipywidgets 8: FileUpload's value becomes
+    that file. ipywidgets 7 (Colab's): the front end sends the file's metadata and bytes, then
+    bumps a counter, and the widget builds its (read-only) value from them."""
     import datetime
 
-    widget.upload.value = (
-        {
-            "name": name,
-            "type": "image/png",
-            "size": len(content),
-            "content": memoryview(content),
-            "last_modified": datetime.datetime(2026, 1, 1),
-        },
-    )
+    import ipywidgets
+
+    upload = widget.upload
+    if int(ipywidgets.__version__.split(".")[0]) >= 8:
+        upload.value = (
+            {
+                "name": name,
+                "type": "image/png",
+                "size": len(content),
+                "content": memoryview(content),
+                "last_modified": datetime.datetime(2026, 1, 1),
+            },
+        )
+    else:
+        upload.metadata = [{"name": name, "type": "image/png", "size": len(content)}]
+        upload.data = [bytes(content)]
+        upload._counter += 1
 
 
 @pytest.fixture(scope="module")
@@ -352,7 +362,7 @@ def test_an_uploaded_grey_digit_goes_to_a_colour_side_as_rgb(cyclegan):
     _upload(w, viz.png_bytes(digit), "one.png")
     assert "given as RGB" in w.message.value and w.source.shape == (28, 28, 3)
     np.testing.assert_array_equal(w.source[..., 0], w.source[..., 2])
-    assert w.upload.value == ()  # emptied: the same file can be chosen again
+    assert not w.upload.value  # emptied: the same file can be chosen again
     # a JPEG photo on the other side (B -> A)
     import imageio.v3 as iio
 
