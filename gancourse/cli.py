@@ -11,6 +11,7 @@ every option (with :class:`gancourse.runs.RunConfig`) before it writes anything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import shutil
@@ -463,7 +464,10 @@ def _evaluate(args):
     if args.run:
         from .training import load_run
 
-        generator, cfg, epoch = load_run(args.run)  # the GAN: its (EMA) generator and noise
+        # the GAN: its (EMA) generator and noise. Its "Restored checkpoint" note goes to
+        # stderr with --json, so that stdout is the report alone.
+        with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
+            generator, cfg, epoch = load_run(args.run)
         dataset = args.dataset or cfg.dataset
         source = f"run {args.run} (epoch {epoch})"
     else:

@@ -153,6 +153,11 @@ def test_evaluate_a_run(tmp_path, capsys):
     assert main(["evaluate", "--run", str(run), "--n", "200"]) == 0
     out = capsys.readouterr().out
     assert "FID" in out and "KID" in out and "features: fashion_mnist" in out
+    # with --json, stdout is the report alone (the checkpoint note goes to stderr)
+    assert main(["evaluate", "--run", str(run), "--n", "200", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["source"] == f"run {run} (epoch 1)"
+    assert "Restored checkpoint" in captured.err
 
 
 def test_notebooks_and_the_cli_share_one_runs_folder(monkeypatch, tmp_path):
