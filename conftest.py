@@ -92,6 +92,7 @@ LONGEST_FIRST = (
     "notebooks/10_controllable_generation.ipynb",
     "notebooks/11_pix2pix.ipynb",
     "notebooks/12_cyclegan.ipynb",
+    "notebooks/13_stylegan.ipynb",
     "tests/test_training.py",
     "tests/test_distribute.py",
     "notebooks/09_stabilising_gans.ipynb",

@@ -74,20 +74,15 @@ TRANSLATOR_CELLS = (
 )
 TRANSLATOR_EXTRA = ()
 
-#: The style mixing test opens a page of explicit cells: notebook 07's setup cell, then
-#: MIXING_EXTRA, which builds a small untrained StyleGAN generator with a fixed seed and the
-#: widget (a trained generator mixes recognisable styles; for the round trip any will do).
-#: Once notebook 13 exists, switch to its own cells as the other tests do: set MIXING_SOURCE
-#: to it, MIXING_CELLS to the lines of its cells that load the generator and build
-#: ``widgets.style_mixing``, and MIXING_EXTRA to ().
-MIXING_SOURCE = SOURCE  # later: SOURCE.parent / "13_stylegan.ipynb"
-MIXING_CELLS = ()
-MIXING_EXTRA = (
-    "from gancourse import stylegan, widgets\n"
-    "gc.seed_everything(0)\n"
-    "g = stylegan.stylegan_generator((28, 28, 1), latent_dim=16, w_dim=32, width=16)",
-    "mixer = widgets.style_mixing(g, seed_a=0, seed_b=1)\nmixer",
+#: The style mixing test opens notebook 13 (StyleGAN), cut to its setup cell, the cell of its
+#: imports, the cell that loads the shipped StyleGAN generator and the cell that shows the widget.
+MIXING_SOURCE = SOURCE.parent / "13_stylegan.ipynb"
+MIXING_CELLS = (
+    "from gancourse import pretrained, stylegan",
+    'G = pretrained.load("stylegan-fashion_mnist")',
+    "gc.widgets.style_mixing(G, seed_a=11, seed_b=12)",
 )
+MIXING_EXTRA = ()
 MIXING_NOTEBOOK = "style_mixing.ipynb"
 
 

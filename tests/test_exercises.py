@@ -1058,6 +1058,10 @@ def _namespace(notebook):
         ns["fashion"] = data.load_dataset("fashion_mnist")
     if notebook.startswith("02"):
         ns["discriminator"] = models.mlp_discriminator()
+    if notebook.startswith("13"):
+        from gancourse import stylegan
+
+        ns["stylegan"] = stylegan
     return ns
 
 
@@ -1078,7 +1082,7 @@ def test_solution_cells_pass_their_check_and_leave_the_learner_alone(
     def defined(src):
         names = set()
         for node in ast.parse(src).body:
-            if isinstance(node, ast.FunctionDef):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names.add(node.name)
             for target in getattr(node, "targets", []):
                 names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
