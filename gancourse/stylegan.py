@@ -525,7 +525,7 @@ def synthesis(generator, ws, noise=None, seed=0, batch_size=500) -> np.ndarray:
             f"ws must have shape (n, {w_dim}) (one w for every layer) or (n, {n_ws}, {w_dim}) "
             f"(one w per style layer), not {ws.shape}: this generator's w has {w_dim} numbers."
         )
-    noise = _noise(generator, len(ws), noise, seed)
+    noise = noise_images(generator, len(ws), noise, seed)
     images = _batched(net, [ws, *noise], batch_size)
     crop = _crop(generator)
     return (
@@ -732,7 +732,11 @@ def _array(x, shape, what):
     return x
 
 
-def _noise(generator, n, noise, seed):
+def noise_images(generator, n, noise=None, seed=0) -> list:
+    """The noise images :func:`synthesis` feeds ``n`` samples, one (n, size, size, 1) array per
+    noise layer: ``noise`` None (the generator's fixed noise), "random", "zero" or a list of
+    arrays (checked and broadcast), as in :func:`synthesis`. Start from these to redraw the
+    noise of one layer only."""
     sizes = noise_sizes(generator)
     if noise is None:
         fixed = _part(generator, "pixel_noise").fixed

@@ -106,12 +106,13 @@ NOTES_TWO_HOURS = NOTES_ONE_HOUR.replace(
 NOTES_90_MINUTES = NOTES_ONE_HOUR.replace(
     "one hour (--time-budget 3600", "an hour and a half (--time-budget 5400"
 )
-NOTES_STYLEGAN = (
-    "trained for the CPU-time budget of the plain DCGAN it is compared with (--time-budget "
-    "3285 with --budget-clock cpu, the budget of dcgan-fashion_mnist); one thread, with "
-    "other jobs sharing the 2 cores (the CPU-time budget does not count their time); "
-    "wall_time_s is the sum of the epoch times"
+NOTES_STYLEGAN = NOTES_ONE_HOUR.replace(
+    "a CPU-time budget of one hour (--time-budget 3600 with --budget-clock cpu)",
+    "the CPU-time budget of the plain DCGAN it is compared with (--time-budget 3285 with "
+    "--budget-clock cpu, the budget of dcgan-fashion_mnist)",
 )
+#: Notes of a generator whose budget is not one of the usual ones' above (by name).
+NOTES_OF = {"stylegan-fashion_mnist": NOTES_STYLEGAN}
 NOTES_FIXED_EPOCHS = (
     "trained for a fixed number of epochs, as many as the previous version of this generator; "
     "wall_time_s is the sum of the epoch times, cpu_time_s the process CPU time"
@@ -198,14 +199,12 @@ def export_all(names, runs):
         run = Path(runs) / name
         cmd = shlex.join(command(name, runs))
         model, _, budget, _ = PLAN[name]
-        notes = {
+        notes = NOTES_OF.get(name) or {
             3600: NOTES_ONE_HOUR,
             5400: NOTES_90_MINUTES,
             7200: NOTES_TWO_HOURS,
             None: NOTES_FIXED_EPOCHS,
         }.get(budget, NOTES)
-        if model == "stylegan":
-            notes = NOTES_STYLEGAN
         path = pretrained.export(run, name, command=cmd, notes=notes)
         entry = pretrained.info(name)
         kind = f"{entry['task']} translator, " if name in TRANSLATORS else ""
